@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Structures shared by the BPF programs and the userspace collector: the
+ * per-connection handshake state kept in the flow map and the outcome event
+ * pushed through the ring buffer. Include after vmlinux.h (BPF) or
+ * <linux/types.h> (userspace).
+ */
+#ifndef __TLSNOOP_H
+#define __TLSNOOP_H
+
+#define TLSNOOP_SNI_MAX		128	/* longer names are truncated and flagged */
+#define TLSNOOP_ALPN_MAX	32	/* raw ALPN protocol_name_list bytes kept */
+#define TLSNOOP_SID_MAX		32	/* TLS session id, for the 1.2 resumption echo */
+#define TLSNOOP_HIST_MAX	24	/* handshake history letters kept */
+#define TLSNOOP_PEEK_MAX	8	/* first payload bytes kept when not TLS */
+
+/* A ClientHello is reassembled up to this size when it spans segments. */
+#define TLSNOOP_HELLO_MAX	4096
+#define TLSNOOP_HELLO_MASK	(TLSNOOP_HELLO_MAX - 1)
+/* Slack after a hello buffer so fixed-size masked reads stay in bounds. */
+#define TLSNOOP_HELLO_SLACK	256
+
+#define TLSNOOP_DEFAULT_FLOWS	65536
+#define TLSNOOP_DEFAULT_PORT	443
+
+enum tlsnoop_side {
+	SIDE_CLIENT = 0,
+	SIDE_SERVER = 1,
+	SIDE_NONE = 2,
+};
+
+/* Connection key: both directions of a connection map to the same key. */
+struct flow_key {
+	__u8 client_addr[16];	/* IPv4 in the first 4 bytes, rest zero */
+	__u8 server_addr[16];
+	__u16 client_port;	/* host byte order */
+	__u16 server_port;
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+};
+
+/* What the ClientHello offered. */
+enum hello_flags {
+	HELLO_SEEN		= 1 << 0,
+	HELLO_HAS_SNI		= 1 << 1,
+	HELLO_SNI_TRUNCATED	= 1 << 2,
+	HELLO_HAS_ALPN		= 1 << 3,
+	HELLO_ALPN_TRUNCATED	= 1 << 4,
+	HELLO_HAS_SUPP_VERSIONS	= 1 << 5,
+	HELLO_HAS_KEY_SHARE	= 1 << 6,
+	HELLO_HAS_PSK		= 1 << 7,
+	HELLO_HAS_EARLY_DATA	= 1 << 8,
+	HELLO_TRUNCATED		= 1 << 9,	/* parsed from an incomplete hello */
+	HELLO_SPLIT		= 1 << 10,	/* reassembled from several segments */
+	HELLO_SSLV2		= 1 << 11,	/* SSLv2-format ClientHello */
+};
+
+/* Offered versions: bit n is 0x0300 + n (SSL 3.0 .. TLS 1.3). */
+#define VERSION_BIT(v)	(((v) >= 0x0300 && (v) <= 0x0304) ? 1u << ((v) - 0x0300) : 0)
+
+struct client_hello {
+	__u16 flags;		/* enum hello_flags */
+	__u16 record_version;	/* version field of the record header */
+	__u16 legacy_version;	/* client_version in the hello body */
+	__u16 max_version;	/* highest non-GREASE supported_versions entry */
+	__u16 cipher_count;	/* GREASE included, as on the wire */
+	__u16 ext_count;
+	__u8 versions_mask;	/* VERSION_BIT of every offered version */
+	__u8 session_id_len;
+	__u8 sni_len;
+	__u8 alpn_len;
+	__u32 hello_len;	/* handshake message length */
+	char sni[TLSNOOP_SNI_MAX];
+	__u8 alpn[TLSNOOP_ALPN_MAX];	/* wire format: len-prefixed names */
+	__u8 session_id[TLSNOOP_SID_MAX];
+};
+
+enum server_flags {
+	SERVER_HELLO_SEEN	= 1 << 0,
+	SERVER_HRR		= 1 << 1,	/* HelloRetryRequest seen */
+	SERVER_RESUMED		= 1 << 2,	/* session id echo or PSK accepted */
+	SERVER_CERT_REQUEST	= 1 << 3,	/* TLS 1.2 CertificateRequest seen */
+	SERVER_CERT		= 1 << 4,	/* TLS <= 1.2 Certificate seen */
+};
+
+struct server_hello {
+	__u16 flags;		/* enum server_flags */
+	__u16 legacy_version;
+	__u16 version;		/* negotiated: supported_versions if present */
+	__u16 cipher;
+};
+
+enum alert_flags {
+	ALERT_SEEN		= 1 << 0,
+	ALERT_ENCRYPTED		= 1 << 1,	/* level and code unknown */
+};
+
+struct alert {
+	__u8 flags;		/* enum alert_flags */
+	__u8 from;		/* enum tlsnoop_side */
+	__u8 level;
+	__u8 code;
+	__u16 record_len;
+	__u16 pad;
+};
+
+/* Why the kernel (or the collector's expiry) ended tracking of a handshake. */
+enum end_cause {
+	END_ESTABLISHED = 1,	/* handshake completed */
+	END_ALERT,		/* fatal plaintext alert */
+	END_CLOSE,		/* FIN or RST before established */
+	END_NOT_TLS,		/* first payload of a side is not a TLS record */
+	END_TIMEOUT,		/* idle half-done handshake expired by the collector */
+	END_FLUSH,		/* collector exiting with the handshake pending */
+};
+
+enum close_kind {
+	CLOSE_NONE = 0,
+	CLOSE_FIN,
+	CLOSE_RST,
+};
+
+enum flow_phase {
+	PHASE_TCP = 0,		/* SYN seen, no TLS yet */
+	PHASE_CLIENT_HELLO,	/* ClientHello seen */
+	PHASE_SERVER_HELLO,	/* ServerHello seen, handshake in progress */
+	PHASE_DONE,		/* outcome emitted */
+};
+
+/* Per-direction TLS record stream position. */
+struct record_stream {
+	__u32 next_seq;		/* TCP sequence where the next record starts */
+	__u8 synced;		/* next_seq is valid */
+	__u8 saw_payload;
+	__u8 ccs;		/* ChangeCipherSpec sent */
+	__u8 pad;
+	__u16 enc_records;	/* encrypted records before established */
+	__u16 pad2;
+	__u32 enc_bytes;	/* their payload bytes */
+};
+
+/* Handshake state of one connection: the flow map value. */
+struct flow {
+	__u64 t_first;		/* SYN, or first packet seen (ns, CLOCK_MONOTONIC) */
+	__u64 t_client_hello;
+	__u64 t_server_hello;
+	__u64 t_last;		/* last packet of this connection */
+	__u32 ifindex;
+	__u8 phase;		/* enum flow_phase */
+	__u8 syn_seen;
+	__u8 close_from;	/* enum tlsnoop_side, or SIDE_NONE */
+	__u8 close_kind;	/* enum close_kind */
+	__u8 not_tls_from;	/* SIDE_NONE, or the side whose payload was not TLS */
+	__u8 hist_len;
+	__u8 enc_alert_pending;	/* an alert-sized encrypted record awaits a close */
+	__u8 hello_reasm;	/* ClientHello reassembly in progress */
+	__u8 peek[TLSNOOP_PEEK_MAX];	/* first bytes of a non-TLS payload */
+	char hist[TLSNOOP_HIST_MAX];
+	struct record_stream dir[2];	/* indexed by enum tlsnoop_side */
+	struct client_hello ch;
+	struct server_hello sh;
+	struct alert alert;
+};
+
+struct event {
+	struct flow_key key;
+	struct flow flow;
+	__u64 t_end;
+	__u8 end_cause;		/* enum end_cause */
+	__u8 pad[7];
+};
+
+/* ClientHello reassembly buffer, only for hellos that span segments. */
+struct hello_buf {
+	__u32 base_seq;		/* sequence of the record header's first byte */
+	__u32 have;		/* contiguous bytes received from base_seq */
+	__u32 want;		/* record header + handshake length */
+	__u32 pad;
+	__u8 data[TLSNOOP_HELLO_MAX + TLSNOOP_HELLO_SLACK];
+};
+
+/* Kernel counters (per-CPU array, summed by the collector). */
+enum tlsnoop_stat {
+	STAT_RINGBUF_DROPS = 0,	/* events lost: ring buffer full */
+	STAT_FLOW_FULL,		/* flow could not be created */
+	STAT_HELLO_TRUNCATED,	/* hello larger than TLSNOOP_HELLO_MAX */
+	STAT_DESYNC,		/* record stream lost (gap, reorder) */
+	STAT_NONLINEAR,		/* headers not in the linear area (TC) */
+	STAT_FRAGMENTS,		/* IP fragments skipped */
+	STAT_MAX,
+};
+
+#endif /* __TLSNOOP_H */
