@@ -83,11 +83,15 @@ enum server_flags {
 	SERVER_CERT		= 1 << 4,	/* TLS <= 1.2 Certificate seen */
 };
 
+#define TLSNOOP_SERVER_ALPN_MAX	15
+
 struct server_hello {
 	__u16 flags;		/* enum server_flags */
 	__u16 legacy_version;
 	__u16 version;		/* negotiated: supported_versions if present */
 	__u16 cipher;
+	__u8 alpn_len;		/* protocol chosen in a plaintext ServerHello */
+	char alpn[TLSNOOP_SERVER_ALPN_MAX];
 };
 
 enum alert_flags {

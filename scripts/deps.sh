@@ -9,7 +9,7 @@ pkgs=(
 	bpftool
 	# lab, tests and demo
 	iproute2 nginx-light haproxy openssl curl python3 tcpdump tshark ethtool
-	procps psmisc
+	procps psmisc python3-pytest
 )
 
 missing=()

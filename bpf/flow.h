@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The per-connection handshake state machine: follows the TLS record stream
+ * of both directions of a watched connection, fills `struct flow`, and emits
+ * one event when the handshake ends (established, fatal alert, close, or
+ * first bytes that are not TLS). Included by tlsnoop.bpf.c after the maps
+ * and the ctx_load/stat_inc/port_watched helpers it uses.
+ */
+#ifndef __FLOW_H
+#define __FLOW_H
+
+#define RECORDS_PER_SEGMENT	16	/* records walked in one segment */
+#define MESSAGES_PER_RECORD	4	/* handshake messages walked in one record */
+#define HELLO_CHUNK		TLSNOOP_HELLO_SLACK
+#define TLS13_ALERT_LEN		19	/* 2 + inner type + 16-byte AEAD tag */
+#define TLS13_ALERT_LEN_CCM8	11	/* with TLS_AES_128_CCM_8_SHA256 */
+
+enum { SEGMENT_GO_ON = 0, SEGMENT_DONE };
+
+/* One TLS record of a segment, as handed to the per-record functions. */
+struct tls_job {
+	__u64 payload_off;	/* segment payload start in the frame */
+	__u64 payload_len;
+	__u64 off;		/* record start within the payload */
+	__u64 rec_len;		/* record length, header excluded */
+	__u32 seq;		/* TCP sequence of the payload's first byte */
+	__u8 side;		/* enum tlsnoop_side */
+	__u8 type;		/* record content type */
+};
+
+/* Zeek's ssl_history letters for handshake message types (lower case). */
+static __always_inline char hs_letter(__u32 type)
+{
+	switch (type) {
+	case 0: return 'h';	/* hello_request */
+	case 1: return 'c';	/* client_hello */
+	case 2: return 's';	/* server_hello */
+	case 3: return 'v';	/* hello_verify_request */
+	case 4: return 't';	/* new_session_ticket */
+	case 5: return 'e';	/* end_of_early_data */
+	case 8: return 'o';	/* encrypted_extensions */
+	case 11: return 'x';	/* certificate */
+	case 12: return 'k';	/* server_key_exchange */
+	case 13: return 'r';	/* certificate_request */
+	case 14: return 'n';	/* server_hello_done */
+	case 15: return 'y';	/* certificate_verify */
+	case 16: return 'g';	/* client_key_exchange */
+	case 20: return 'f';	/* finished */
+	case 22: return 'u';	/* certificate_status */
+	default: return 'z';	/* unassigned */
+	}
+}
+
+/* Upper case for what the client sent, lower case for the server. */
+static __always_inline void hist_add(struct flow *f, int side, char lower)
+{
+	__u32 n = f->hist_len;
+
+	if (n >= TLSNOOP_HIST_MAX)
+		return;
+	f->hist[n] = side == SIDE_CLIENT ? lower - 'a' + 'A' : lower;
+	f->hist_len = n + 1;
+}
+
+static __always_inline int flow_is_tls13(const struct flow *f)
+{
+	return (f->sh.flags & SERVER_HELLO_SEEN) && !(f->sh.flags & SERVER_HRR) &&
+	       f->sh.version >= 0x0304;
+}
+
+static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8 cause)
+{
+	struct event *e;
+
+	f->phase = PHASE_DONE;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		e->key = *key;
+		__builtin_memcpy(&e->flow, f, sizeof(*f));
+		e->t_end = bpf_ktime_get_ns();
+		e->end_cause = cause;
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		stat_inc(STAT_RINGBUF_DROPS);
+	}
+	if (f->hello_reasm)
+		bpf_map_delete_elem(&hello_bufs, key);
+	bpf_map_delete_elem(&flows, key);
+}
+
+static __always_inline void flow_hello_parsed(struct flow *f, const struct hello_buf *hb,
+					      __u32 have)
+{
+	tls_parse_client_hello(hb, have, &f->ch);
+	f->phase = PHASE_CLIENT_HELLO;
+	f->t_client_hello = bpf_ktime_get_ns();
+	hist_add(f, SIDE_CLIENT, 'c');
+}
+
+/* Copy n segment bytes into a reassembly buffer at `at`, in masked chunks. */
+static __always_inline void hello_append(void *ctx, bool xdp, struct hello_buf *hb,
+					 __u64 src, __u64 at, __u64 n)
+{
+	__u64 done = 0, chunk;
+	int i;
+
+	for (i = 0; i < TLSNOOP_HELLO_MAX / HELLO_CHUNK; i++) {
+		if (done >= n)
+			break;
+		chunk = n - done;
+		if (chunk > HELLO_CHUNK)
+			chunk = HELLO_CHUNK;
+		if (chunk < 1)
+			break;
+		if (ctx_load(ctx, xdp, src + done, &hb->data[(at + done) & TLSNOOP_HELLO_MASK],
+			     chunk))
+			break;
+		done += chunk;
+	}
+}
+
+/*
+ * A ClientHello record starting at payload offset `off`. Parsed at once
+ * when it is all here; otherwise its first part goes to a reassembly
+ * buffer and the rest follows in the next segments.
+ */
+static __always_inline void client_hello_record(void *ctx, bool xdp, struct flow *f,
+						struct flow_key *key, const struct tls_job *j)
+{
+	__u32 zero = 0;
+	struct hello_buf *hb = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 want = TLS_RECORD_HDR + j->rec_len, have = j->payload_len - j->off;
+
+	if (!hb)
+		return;
+	if (want > TLSNOOP_HELLO_MAX) {
+		want = TLSNOOP_HELLO_MAX;
+		stat_inc(STAT_HELLO_TRUNCATED);
+	}
+	if (have > want)
+		have = want;
+	if (have < 1 || have > TLSNOOP_HELLO_MAX)
+		return;
+	if (ctx_load(ctx, xdp, j->payload_off + j->off, hb->data, have))
+		return;
+	if (have == want) {
+		flow_hello_parsed(f, hb, have);
+		return;
+	}
+	hb->base_seq = j->seq + j->off;
+	hb->have = have;
+	hb->want = want;
+	if (bpf_map_update_elem(&hello_bufs, key, hb, BPF_ANY) == 0) {
+		f->hello_reasm = 1;
+		f->ch.flags |= HELLO_SPLIT;
+	} else {
+		flow_hello_parsed(f, hb, have);
+	}
+}
+
+/* The next segment of a ClientHello being reassembled. */
+static __always_inline void client_hello_continue(void *ctx, bool xdp, struct flow *f,
+						  struct flow_key *key, struct segment *seg,
+						  __u32 seq)
+{
+	struct hello_buf *hb = bpf_map_lookup_elem(&hello_bufs, key);
+	__u64 at, skip, n;
+
+	if (!hb) {
+		/* Evicted: what we had is gone. */
+		f->hello_reasm = 0;
+		f->ch.flags |= HELLO_SEEN | HELLO_TRUNCATED | HELLO_SPLIT;
+		f->phase = PHASE_CLIENT_HELLO;
+		hist_add(f, SIDE_CLIENT, 'c');
+		return;
+	}
+	at = (__u32)(seq - hb->base_seq);
+	if (at > hb->have)	/* a gap: parse what we have */
+		goto parse;
+	skip = hb->have - at;
+	if (skip >= seg->payload_len)	/* retransmission of what we have */
+		return;
+	n = seg->payload_len - skip;
+	if (n > hb->want - hb->have)
+		n = hb->want - hb->have;
+	hello_append(ctx, xdp, hb, seg->payload_off + skip, hb->have, n);
+	hb->have += n;
+	if (hb->have < hb->want)
+		return;
+parse:
+	flow_hello_parsed(f, hb, hb->have);
+	f->hello_reasm = 0;
+	bpf_map_delete_elem(&hello_bufs, key);
+}
+
+static __always_inline void server_hello_record(void *ctx, bool xdp, struct flow *f,
+						const struct tls_job *j)
+{
+	__u32 zero = 0;
+	struct hello_buf *hb = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 have = j->payload_len - j->off;
+
+	if (!hb)
+		return;
+	if (have > TLS_RECORD_HDR + j->rec_len)
+		have = TLS_RECORD_HDR + j->rec_len;
+	if (have > TLSNOOP_HELLO_MAX)
+		have = TLSNOOP_HELLO_MAX;
+	if (have < 1)
+		return;
+	if (ctx_load(ctx, xdp, j->payload_off + j->off, hb->data, have))
+		return;
+	/* A HelloRetryRequest is followed by a second ClientHello and the
+	 * real ServerHello: only that one says what was negotiated. */
+	f->sh.flags &= ~(SERVER_HELLO_SEEN | SERVER_HRR);
+	if (tls_parse_server_hello(hb, have, &f->ch, &f->sh))
+		return;
+	if (f->sh.flags & SERVER_HRR) {
+		hist_add(f, SIDE_SERVER, 'j');
+		return;
+	}
+	f->phase = PHASE_SERVER_HELLO;
+	f->t_server_hello = bpf_ktime_get_ns();
+	hist_add(f, SIDE_SERVER, 's');
+}
+
+/*
+ * Plaintext handshake messages after the hellos (TLS 1.2 flights): one
+ * history letter each, and the facts diagnosis needs. `first` is the
+ * offset of the first message not yet accounted for.
+ */
+static __always_inline void handshake_messages(void *ctx, bool xdp, struct flow *f,
+					       const struct tls_job *j, __u64 first)
+{
+	__u64 rec_end = j->off + TLS_RECORD_HDR + j->rec_len;
+	int side = j->side;
+	__u8 hdr[TLS_HS_HDR];
+	__u64 msg = first;
+	__u32 type;
+	int i;
+
+	if (rec_end > j->payload_len)
+		rec_end = j->payload_len;
+	for (i = 0; i < MESSAGES_PER_RECORD; i++) {
+		if (msg + TLS_HS_HDR > rec_end)
+			break;
+		if (ctx_load(ctx, xdp, j->payload_off + msg, hdr, TLS_HS_HDR))
+			break;
+		type = hdr[0];
+		if (side == SIDE_SERVER && type == 13)
+			f->sh.flags |= SERVER_CERT_REQUEST;
+		if (side == SIDE_SERVER && type == 11)
+			f->sh.flags |= SERVER_CERT;
+		hist_add(f, side, hs_letter(type));
+		msg += TLS_HS_HDR + ((__u32)hdr[1] << 16 | (__u32)hdr[2] << 8 | hdr[3]);
+	}
+}
+
+/* TLS 1.2 and below: done when both sides have sent ChangeCipherSpec and
+ * the second of them has sent its (encrypted) Finished after it. */
+static __always_inline int tls12_finished(struct flow *f, int side)
+{
+	return f->dir[side & 1].ccs && f->dir[!side].ccs && !flow_is_tls13(f);
+}
+
+static __always_inline int handshake_record(void *ctx, bool xdp, struct flow *f,
+					    struct flow_key *key, const struct tls_job *j)
+{
+	__u64 first = j->off + TLS_RECORD_HDR;
+	int side = j->side;
+	__u8 hs[TLS_HS_HDR];
+
+	if (f->dir[side & 1].ccs) {
+		/* After ChangeCipherSpec: an encrypted Finished. */
+		hist_add(f, side, 'f');
+		if (tls12_finished(f, side)) {
+			flow_emit(f, key, END_ESTABLISHED);
+			return SEGMENT_DONE;
+		}
+		return SEGMENT_GO_ON;
+	}
+	if (side == SIDE_CLIENT && !(f->ch.flags & HELLO_SEEN)) {
+		client_hello_record(ctx, xdp, f, key, j);
+		return SEGMENT_GO_ON;
+	}
+	if (side == SIDE_SERVER && !(f->sh.flags & SERVER_HELLO_SEEN) &&
+	    first + TLS_HS_HDR <= j->payload_len &&
+	    !ctx_load(ctx, xdp, j->payload_off + first, hs, TLS_HS_HDR) &&
+	    hs[0] == TLS_HS_SERVER_HELLO) {
+		server_hello_record(ctx, xdp, f, j);
+		/* Messages coalesced after the ServerHello in the same record. */
+		first += TLS_HS_HDR + ((__u32)hs[1] << 16 | (__u32)hs[2] << 8 | hs[3]);
+	}
+	handshake_messages(ctx, xdp, f, j, first);
+	return SEGMENT_GO_ON;
+}
+
+static __always_inline void alert_record(void *ctx, bool xdp, struct flow *f,
+					 const struct tls_job *j, int *fatal)
+{
+	__u64 off = j->off, rec_len = j->rec_len;
+	int side = j->side;
+	__u8 body[2];
+
+	hist_add(f, side, 'l');
+	if (rec_len != 2) {
+		/* Encrypted (after ChangeCipherSpec): level and code unknown. */
+		if (f->alert.flags & ALERT_SEEN)
+			return;
+		f->alert.flags = ALERT_SEEN | ALERT_ENCRYPTED;
+		f->alert.from = side;
+		f->alert.record_len = rec_len;
+		f->enc_alert_pending = 1;
+		return;
+	}
+	if (off + TLS_RECORD_HDR + 2 > j->payload_len ||
+	    ctx_load(ctx, xdp, j->payload_off + off + TLS_RECORD_HDR, body, 2))
+		return;
+	/* Keep the first alert, unless a fatal one follows a warning. */
+	if (!(f->alert.flags & ALERT_SEEN) ||
+	    (f->alert.level != 2 && body[0] == 2)) {
+		f->alert.flags = ALERT_SEEN;
+		f->alert.from = side;
+		f->alert.level = body[0];
+		f->alert.code = body[1];
+		f->alert.record_len = 2;
+	}
+	*fatal = body[0] == 2;
+}
+
+/*
+ * Encrypted records. In TLS 1.3 everything after the ServerHello is one:
+ * the handshake is done when the server sends a record after the client's
+ * second flight (its NewSessionTicket or first data). An alert-sized record
+ * before that is most likely an alert; it is confirmed by a close.
+ */
+static __always_inline int appdata_record(struct flow *f, struct flow_key *key, int side,
+					  __u64 rec_len)
+{
+	struct record_stream *rs = &f->dir[side & 1];
+	__u64 alert_len = f->sh.cipher == 0x1305 ? TLS13_ALERT_LEN_CCM8 : TLS13_ALERT_LEN;
+
+	hist_add(f, side, 'd');
+	if (!(f->sh.flags & SERVER_HELLO_SEEN))
+		return SEGMENT_GO_ON;		/* 0-RTT early data */
+	if (!flow_is_tls13(f)) {
+		if (tls12_finished(f, side)) {
+			flow_emit(f, key, END_ESTABLISHED);
+			return SEGMENT_DONE;
+		}
+		return SEGMENT_GO_ON;
+	}
+	if (side == SIDE_CLIENT && f->dir[SIDE_SERVER].enc_records == 0)
+		return SEGMENT_GO_ON;		/* early data before the server's flight */
+	if (rec_len == alert_len) {
+		if (!(f->alert.flags & ALERT_SEEN)) {
+			f->alert.flags = ALERT_SEEN | ALERT_ENCRYPTED;
+			f->alert.from = side;
+			f->alert.record_len = rec_len;
+			f->enc_alert_pending = 1;
+		}
+		return SEGMENT_GO_ON;
+	}
+	if (f->enc_alert_pending && f->alert.from == side &&
+	    (f->alert.flags & ALERT_ENCRYPTED)) {
+		/* More data followed: it was not an alert. */
+		f->enc_alert_pending = 0;
+		f->alert.flags = 0;
+	}
+	rs->enc_records++;
+	rs->enc_bytes += rec_len;
+	if (side == SIDE_SERVER && f->dir[SIDE_CLIENT].enc_records > 0 && !f->enc_alert_pending) {
+		flow_emit(f, key, END_ESTABLISHED);
+		return SEGMENT_DONE;
+	}
+	return SEGMENT_GO_ON;
+}
+
+static __always_inline int tls_record(void *ctx, bool xdp, struct flow *f, struct flow_key *key,
+				      const struct tls_job *j)
+{
+	int fatal = 0;
+
+	switch (j->type) {
+	case TLS_CT_HANDSHAKE:
+		return handshake_record(ctx, xdp, f, key, j);
+	case TLS_CT_CCS:
+		f->dir[j->side & 1].ccs = 1;
+		hist_add(f, j->side, 'i');
+		return SEGMENT_GO_ON;
+	case TLS_CT_ALERT:
+		alert_record(ctx, xdp, f, j, &fatal);
+		if (fatal) {
+			flow_emit(f, key, END_ALERT);
+			return SEGMENT_DONE;
+		}
+		return SEGMENT_GO_ON;
+	case TLS_CT_APPDATA:
+		return appdata_record(f, key, j->side, j->rec_len);
+	default:
+		hist_add(f, j->side, 'b');	/* heartbeat */
+		return SEGMENT_GO_ON;
+	}
+}
+
+/* Each record is handled by a global function per program type: the
+ * verifier checks it once instead of once per record and path. */
+__attribute__((noinline)) int tls_record_xdp(struct xdp_md *ctx, struct flow *f,
+					     struct flow_key *key, const struct tls_job *j)
+{
+	if (!ctx || !f || !key || !j)
+		return SEGMENT_GO_ON;
+	return tls_record(ctx, true, f, key, j);
+}
+
+__attribute__((noinline)) int tls_record_tc(struct __sk_buff *ctx, struct flow *f,
+					    struct flow_key *key, const struct tls_job *j)
+{
+	if (!ctx || !f || !key || !j)
+		return SEGMENT_GO_ON;
+	return tls_record(ctx, false, f, key, j);
+}
+
+/*
+ * The first payload bytes of a side decide whether it speaks TLS at all.
+ * An SSLv2-format ClientHello is a TLS client too old for any server.
+ */
+static __always_inline int first_payload(void *ctx, bool xdp, struct flow *f,
+					 struct flow_key *key, struct segment *seg, int side)
+{
+	__u8 b[TLSNOOP_PEEK_MAX] = {};
+	__u64 n = seg->payload_len;
+
+	if (n > TLSNOOP_PEEK_MAX)
+		n = TLSNOOP_PEEK_MAX;
+	if (n < 1 || ctx_load(ctx, xdp, seg->payload_off, b, n))
+		return SEGMENT_GO_ON;
+	if (side == SIDE_CLIENT && (b[0] & 0x80) && b[2] == TLS_HS_CLIENT_HELLO) {
+		f->ch.flags |= HELLO_SEEN | HELLO_SSLV2;
+		f->ch.legacy_version = (__u16)b[3] << 8 | b[4];
+		f->phase = PHASE_CLIENT_HELLO;
+		f->t_client_hello = bpf_ktime_get_ns();
+		hist_add(f, side, 'c');
+		return SEGMENT_GO_ON;
+	}
+	if (b[0] >= TLS_CT_CCS && b[0] <= TLS_CT_HEARTBEAT && (n < 2 || b[1] == 3))
+		return SEGMENT_GO_ON;
+	f->not_tls_from = side;
+	__builtin_memcpy(f->peek, b, sizeof(b));
+	flow_emit(f, key, END_NOT_TLS);
+	return SEGMENT_DONE;
+}
+
+/* Walk the records that start in this segment. */
+static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
+					struct flow_key *key, struct segment *seg, int side)
+{
+	struct record_stream *rs = &f->dir[side & 1];
+	__u32 seq = bpf_ntohl(seg->tcp->seq);
+	struct tls_job j = {
+		.payload_off = seg->payload_off,
+		.payload_len = seg->payload_len,
+		.seq = seq,
+		.side = side,
+	};
+	__u8 hdr[TLS_RECORD_HDR];
+	__u64 off, rec_len;
+	__s32 delta;
+	int i, ret;
+
+	if (!rs->saw_payload) {
+		rs->saw_payload = 1;
+		rs->synced = 1;
+		rs->next_seq = seq;
+		if (first_payload(ctx, xdp, f, key, seg, side))
+			return SEGMENT_DONE;
+		if (f->ch.flags & HELLO_SSLV2)
+			rs->synced = 0;
+	}
+	if (side == SIDE_CLIENT && f->hello_reasm)
+		client_hello_continue(ctx, xdp, f, key, seg, seq);
+	if (!rs->synced)
+		return SEGMENT_GO_ON;
+
+	delta = rs->next_seq - seq;
+	if (delta < 0) {
+		/* Bytes were missed: pick the stream up again only at
+		 * something that looks like a record header. */
+		if (ctx_load(ctx, xdp, seg->payload_off, hdr, TLS_RECORD_HDR) ||
+		    !tls_record_valid(hdr[0], hdr[1], hdr[2], (__u32)hdr[3] << 8 | hdr[4]))
+			return SEGMENT_GO_ON;
+		stat_inc(STAT_DESYNC);
+		delta = 0;
+	}
+	off = delta;
+	for (i = 0; i < RECORDS_PER_SEGMENT; i++) {
+		if (off + TLS_RECORD_HDR > seg->payload_len)
+			break;
+		if (ctx_load(ctx, xdp, seg->payload_off + off, hdr, TLS_RECORD_HDR))
+			break;
+		rec_len = (__u32)hdr[3] << 8 | hdr[4];
+		if (!tls_record_valid(hdr[0], hdr[1], hdr[2], rec_len)) {
+			rs->synced = 0;
+			stat_inc(STAT_DESYNC);
+			return SEGMENT_GO_ON;
+		}
+		j.off = off;
+		j.rec_len = rec_len;
+		j.type = hdr[0];
+		ret = xdp ? tls_record_xdp(ctx, f, key, &j) : tls_record_tc(ctx, f, key, &j);
+		if (ret)
+			return SEGMENT_DONE;
+		off += TLS_RECORD_HDR + rec_len;
+	}
+	rs->next_seq = seq + off;
+	return SEGMENT_GO_ON;
+}
+
+/*
+ * FIN or RST before the handshake completed. A FIN from a side that has
+ * sent all its handshake messages only half-closes: the peer still decides.
+ */
+static __always_inline void flow_close(struct flow *f, struct flow_key *key, int side, __u8 flags)
+{
+	int flight_sent = flow_is_tls13(f) ? side == SIDE_CLIENT &&
+					     f->dir[SIDE_CLIENT].enc_records > 0
+					   : f->dir[side & 1].ccs;
+
+	f->close_from = side;
+	f->close_kind = flags & TCP_RST ? CLOSE_RST : CLOSE_FIN;
+	if (!(flags & TCP_RST) && flight_sent && !f->enc_alert_pending)
+		return;
+	flow_emit(f, key, END_CLOSE);
+}
+
+/* Start tracking at a client SYN, or at a ClientHello if the SYN was missed. */
+static __always_inline struct flow *flow_start(void *ctx, bool xdp, struct segment *seg,
+					       struct flow_key *key, int side, __u8 flags,
+					       __u32 ifindex)
+{
+	__u8 h[9];
+	struct flow *f;
+
+	if (side != SIDE_CLIENT)
+		return NULL;
+	if (!((flags & TCP_SYN) && !(flags & TCP_ACK))) {
+		/* Mid-stream: only a well-formed ClientHello start, so that
+		 * encrypted records never open a flow. */
+		if (seg->payload_len < sizeof(h) ||
+		    ctx_load(ctx, xdp, seg->payload_off, h, sizeof(h)))
+			return NULL;
+		if (h[0] != TLS_CT_HANDSHAKE || h[1] != 3 || h[5] != TLS_HS_CLIENT_HELLO ||
+		    ((__u32)h[6] << 16 | (__u32)h[7] << 8 | h[8]) + TLS_HS_HDR >
+		    ((__u32)h[3] << 8 | h[4]))
+			return NULL;
+	}
+	if (bpf_map_update_elem(&flows, key, &zero_flow, BPF_NOEXIST)) {
+		stat_inc(STAT_FLOW_FULL);
+		return NULL;
+	}
+	f = bpf_map_lookup_elem(&flows, key);
+	if (!f)
+		return NULL;
+	f->t_first = bpf_ktime_get_ns();
+	f->ifindex = ifindex;
+	f->close_from = SIDE_NONE;
+	f->not_tls_from = SIDE_NONE;
+	f->syn_seen = !!(flags & TCP_SYN);
+	return f;
+}
+
+static __always_inline void flow_key_fill(struct flow_key *key, struct segment *seg, int side)
+{
+	__u16 sport = bpf_ntohs(seg->tcp->source), dport = bpf_ntohs(seg->tcp->dest);
+	int from_client = side == SIDE_CLIENT;
+
+	key->family = seg->family;
+	key->client_port = from_client ? sport : dport;
+	key->server_port = from_client ? dport : sport;
+	if (seg->family == 4) {
+		struct iphdr *ip = seg->l3;
+
+		__builtin_memcpy(key->client_addr, from_client ? &ip->saddr : &ip->daddr, 4);
+		__builtin_memcpy(key->server_addr, from_client ? &ip->daddr : &ip->saddr, 4);
+	} else {
+		struct ipv6hdr *ip6 = seg->l3;
+
+		__builtin_memcpy(key->client_addr, from_client ? &ip6->saddr : &ip6->daddr, 16);
+		__builtin_memcpy(key->server_addr, from_client ? &ip6->daddr : &ip6->saddr, 16);
+	}
+}
+
+static __always_inline void handle_packet(void *ctx, bool xdp, void *data, void *data_end,
+					  __u32 ifindex)
+{
+	struct segment seg = {};
+	struct flow_key key = {};
+	struct flow *f;
+	__u8 flags;
+	int side, ret;
+
+	ret = parse_segment(data, data_end, &seg);
+	if (ret) {
+		if (ret == PARSE_FRAGMENT)
+			stat_inc(STAT_FRAGMENTS);
+		return;
+	}
+	if (port_watched(bpf_ntohs(seg.tcp->dest)))
+		side = SIDE_CLIENT;
+	else if (port_watched(bpf_ntohs(seg.tcp->source)))
+		side = SIDE_SERVER;
+	else
+		return;
+
+	flags = ((__u8 *)seg.tcp)[13];
+	flow_key_fill(&key, &seg, side);
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (!f) {
+		f = flow_start(ctx, xdp, &seg, &key, side, flags, ifindex);
+		if (!f)
+			return;
+	}
+	f->t_last = bpf_ktime_get_ns();
+	if (flags & TCP_SYN)
+		return;
+	if (seg.payload_len && flow_payload(ctx, xdp, f, &key, &seg, side))
+		return;
+	if (flags & (TCP_FIN | TCP_RST))
+		flow_close(f, &key, side, flags);
+}
+
+#endif /* __FLOW_H */

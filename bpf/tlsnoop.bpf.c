@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tlsnoop: follow TLS handshakes on watched TCP ports and emit one outcome
+ * event per handshake. XDP sees ingress, TC sees egress (or both, with
+ * --hook tc); every path passes the packet on untouched.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "tlsnoop.h"
+#include "parse_net.h"
+#include "parse_tls.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define TC_ACT_OK 0
+
+/* Watched TCP ports, one bit each; set by the collector before load. */
+const volatile __u8 watched_ports[65536 / 8];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TLSNOOP_DEFAULT_FLOWS);
+	__type(key, struct flow_key);
+	__type(value, struct flow);
+} flows SEC(".maps");
+
+/* Few hellos span segments at once; the LRU bounds what the rest cost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct flow_key);
+	__type(value, struct hello_buf);
+} hello_bufs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Per-CPU room to copy a hello out of the packet and parse it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hello_buf);
+} scratch SEC(".maps");
+
+/* Never written: the initial value of a new flow. */
+struct flow zero_flow;
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int port_watched(__u16 port)
+{
+	return watched_ports[port >> 3] & (1 << (port & 7));
+}
+
+/* One loader for both program types; `xdp` is a constant after inlining. */
+static __always_inline long ctx_load(void *ctx, bool xdp, __u64 off, void *dst, __u64 len)
+{
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, off, dst, len);
+	return bpf_skb_load_bytes(ctx, off, dst, len);
+}
+
+#include "flow.h"
+
+SEC("xdp")
+int xdp_tlsnoop(struct xdp_md *ctx)
+{
+	handle_packet(ctx, true, (void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		      ctx->ingress_ifindex);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int tc_tlsnoop(struct __sk_buff *skb)
+{
+	handle_packet(skb, false, (void *)(long)skb->data, (void *)(long)skb->data_end,
+		      skb->ifindex);
+	return TC_ACT_OK;
+}
