@@ -9,9 +9,16 @@
 #ifndef __FLOW_H
 #define __FLOW_H
 
-#define RECORDS_PER_SEGMENT	16	/* records walked in one segment */
-#define MESSAGES_PER_RECORD	4	/* handshake messages walked in one record */
+#ifndef RECORDS_PER_SEGMENT
+#define RECORDS_PER_SEGMENT	16
+#endif	/* records walked in one segment */
+#ifndef MESSAGES_PER_RECORD
+#define MESSAGES_PER_RECORD	4
+#endif	/* handshake messages walked in one record */
 #define HELLO_CHUNK		TLSNOOP_HELLO_SLACK
+#ifndef APPEND_ITERS
+#define APPEND_ITERS (TLSNOOP_HELLO_MAX / HELLO_CHUNK)
+#endif
 #define TLS13_ALERT_LEN		19	/* 2 + inner type + 16-byte AEAD tag */
 #define TLS13_ALERT_LEN_CCM8	11	/* with TLS_AES_128_CCM_8_SHA256 */
 
@@ -104,7 +111,7 @@ static __always_inline void hello_append(void *ctx, bool xdp, struct hello_buf *
 	__u64 done = 0, chunk;
 	int i;
 
-	for (i = 0; i < TLSNOOP_HELLO_MAX / HELLO_CHUNK; i++) {
+	for (i = 0; i < APPEND_ITERS; i++) {
 		if (done >= n)
 			break;
 		chunk = n - done;
@@ -160,8 +167,7 @@ static __always_inline void client_hello_record(void *ctx, bool xdp, struct flow
 
 /* The next segment of a ClientHello being reassembled. */
 static __always_inline void client_hello_continue(void *ctx, bool xdp, struct flow *f,
-						  struct flow_key *key, struct segment *seg,
-						  __u32 seq)
+						  struct flow_key *key, const struct tls_job *j)
 {
 	struct hello_buf *hb = bpf_map_lookup_elem(&hello_bufs, key);
 	__u64 at, skip, n;
@@ -174,16 +180,16 @@ static __always_inline void client_hello_continue(void *ctx, bool xdp, struct fl
 		hist_add(f, SIDE_CLIENT, 'c');
 		return;
 	}
-	at = (__u32)(seq - hb->base_seq);
+	at = (__u32)(j->seq - hb->base_seq);
 	if (at > hb->have)	/* a gap: parse what we have */
 		goto parse;
 	skip = hb->have - at;
-	if (skip >= seg->payload_len)	/* retransmission of what we have */
+	if (skip >= j->payload_len)	/* retransmission of what we have */
 		return;
-	n = seg->payload_len - skip;
+	n = j->payload_len - skip;
 	if (n > hb->want - hb->have)
 		n = hb->want - hb->have;
-	hello_append(ctx, xdp, hb, seg->payload_off + skip, hb->have, n);
+	hello_append(ctx, xdp, hb, j->payload_off + skip, hb->have, n);
 	hb->have += n;
 	if (hb->have < hb->want)
 		return;
@@ -426,14 +432,15 @@ __attribute__((noinline)) int tls_record_tc(struct __sk_buff *ctx, struct flow *
  * An SSLv2-format ClientHello is a TLS client too old for any server.
  */
 static __always_inline int first_payload(void *ctx, bool xdp, struct flow *f,
-					 struct flow_key *key, struct segment *seg, int side)
+					 struct flow_key *key, const struct tls_job *j)
 {
 	__u8 b[TLSNOOP_PEEK_MAX] = {};
-	__u64 n = seg->payload_len;
+	__u64 n = j->payload_len;
+	int side = j->side;
 
 	if (n > TLSNOOP_PEEK_MAX)
 		n = TLSNOOP_PEEK_MAX;
-	if (n < 1 || ctx_load(ctx, xdp, seg->payload_off, b, n))
+	if (n < 1 || ctx_load(ctx, xdp, j->payload_off, b, n))
 		return SEGMENT_GO_ON;
 	if (side == SIDE_CLIENT && (b[0] & 0x80) && b[2] == TLS_HS_CLIENT_HELLO) {
 		f->ch.flags |= HELLO_SEEN | HELLO_SSLV2;
@@ -453,16 +460,9 @@ static __always_inline int first_payload(void *ctx, bool xdp, struct flow *f,
 
 /* Walk the records that start in this segment. */
 static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
-					struct flow_key *key, struct segment *seg, int side)
+					struct flow_key *key, struct tls_job *j)
 {
-	struct record_stream *rs = &f->dir[side & 1];
-	__u32 seq = bpf_ntohl(seg->tcp->seq);
-	struct tls_job j = {
-		.payload_off = seg->payload_off,
-		.payload_len = seg->payload_len,
-		.seq = seq,
-		.side = side,
-	};
+	struct record_stream *rs = &f->dir[j->side & 1];
 	__u8 hdr[TLS_RECORD_HDR];
 	__u64 off, rec_len;
 	__s32 delta;
@@ -471,22 +471,22 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 	if (!rs->saw_payload) {
 		rs->saw_payload = 1;
 		rs->synced = 1;
-		rs->next_seq = seq;
-		if (first_payload(ctx, xdp, f, key, seg, side))
+		rs->next_seq = j->seq;
+		if (first_payload(ctx, xdp, f, key, j))
 			return SEGMENT_DONE;
 		if (f->ch.flags & HELLO_SSLV2)
 			rs->synced = 0;
 	}
-	if (side == SIDE_CLIENT && f->hello_reasm)
-		client_hello_continue(ctx, xdp, f, key, seg, seq);
+	if (j->side == SIDE_CLIENT && f->hello_reasm)
+		client_hello_continue(ctx, xdp, f, key, j);
 	if (!rs->synced)
 		return SEGMENT_GO_ON;
 
-	delta = rs->next_seq - seq;
+	delta = rs->next_seq - j->seq;
 	if (delta < 0) {
 		/* Bytes were missed: pick the stream up again only at
 		 * something that looks like a record header. */
-		if (ctx_load(ctx, xdp, seg->payload_off, hdr, TLS_RECORD_HDR) ||
+		if (ctx_load(ctx, xdp, j->payload_off, hdr, TLS_RECORD_HDR) ||
 		    !tls_record_valid(hdr[0], hdr[1], hdr[2], (__u32)hdr[3] << 8 | hdr[4]))
 			return SEGMENT_GO_ON;
 		stat_inc(STAT_DESYNC);
@@ -494,9 +494,9 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 	}
 	off = delta;
 	for (i = 0; i < RECORDS_PER_SEGMENT; i++) {
-		if (off + TLS_RECORD_HDR > seg->payload_len)
+		if (off + TLS_RECORD_HDR > j->payload_len)
 			break;
-		if (ctx_load(ctx, xdp, seg->payload_off + off, hdr, TLS_RECORD_HDR))
+		if (ctx_load(ctx, xdp, j->payload_off + off, hdr, TLS_RECORD_HDR))
 			break;
 		rec_len = (__u32)hdr[3] << 8 | hdr[4];
 		if (!tls_record_valid(hdr[0], hdr[1], hdr[2], rec_len)) {
@@ -504,15 +504,15 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 			stat_inc(STAT_DESYNC);
 			return SEGMENT_GO_ON;
 		}
-		j.off = off;
-		j.rec_len = rec_len;
-		j.type = hdr[0];
-		ret = xdp ? tls_record_xdp(ctx, f, key, &j) : tls_record_tc(ctx, f, key, &j);
+		j->off = off;
+		j->rec_len = rec_len;
+		j->type = hdr[0];
+		ret = xdp ? tls_record_xdp(ctx, f, key, j) : tls_record_tc(ctx, f, key, j);
 		if (ret)
 			return SEGMENT_DONE;
 		off += TLS_RECORD_HDR + rec_len;
 	}
-	rs->next_seq = seq + off;
+	rs->next_seq = j->seq + off;
 	return SEGMENT_GO_ON;
 }
 
@@ -520,7 +520,7 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
  * FIN or RST before the handshake completed. A FIN from a side that has
  * sent all its handshake messages only half-closes: the peer still decides.
  */
-static __always_inline void flow_close(struct flow *f, struct flow_key *key, int side, __u8 flags)
+static __always_inline void flow_close(struct flow *f, struct flow_key *key, int side, __u32 flags)
 {
 	int flight_sent = flow_is_tls13(f) ? side == SIDE_CLIENT &&
 					     f->dir[SIDE_CLIENT].enc_records > 0
@@ -534,20 +534,19 @@ static __always_inline void flow_close(struct flow *f, struct flow_key *key, int
 }
 
 /* Start tracking at a client SYN, or at a ClientHello if the SYN was missed. */
-static __always_inline struct flow *flow_start(void *ctx, bool xdp, struct segment *seg,
-					       struct flow_key *key, int side, __u8 flags,
-					       __u32 ifindex)
+static __always_inline struct flow *flow_start(void *ctx, bool xdp, const struct tls_job *j,
+					       struct flow_key *key, __u32 flags, __u32 ifindex)
 {
 	__u8 h[9];
 	struct flow *f;
 
-	if (side != SIDE_CLIENT)
+	if (j->side != SIDE_CLIENT)
 		return NULL;
 	if (!((flags & TCP_SYN) && !(flags & TCP_ACK))) {
 		/* Mid-stream: only a well-formed ClientHello start, so that
 		 * encrypted records never open a flow. */
-		if (seg->payload_len < sizeof(h) ||
-		    ctx_load(ctx, xdp, seg->payload_off, h, sizeof(h)))
+		if (j->payload_len < sizeof(h) ||
+		    ctx_load(ctx, xdp, j->payload_off, h, sizeof(h)))
 			return NULL;
 		if (h[0] != TLS_CT_HANDSHAKE || h[1] != 3 || h[5] != TLS_HS_CLIENT_HELLO ||
 		    ((__u32)h[6] << 16 | (__u32)h[7] << 8 | h[8]) + TLS_HS_HDR >
@@ -590,14 +589,50 @@ static __always_inline void flow_key_fill(struct flow_key *key, struct segment *
 	}
 }
 
+static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *key,
+					struct tls_job *j, __u32 flags, __u32 ifindex)
+{
+	struct flow *f = bpf_map_lookup_elem(&flows, key);
+
+	if (!f) {
+		f = flow_start(ctx, xdp, j, key, flags, ifindex);
+		if (!f)
+			return;
+	}
+	f->t_last = bpf_ktime_get_ns();
+	if (flags & TCP_SYN)
+		return;
+	if (j->payload_len && flow_payload(ctx, xdp, f, key, j))
+		return;
+	if (flags & (TCP_FIN | TCP_RST))
+		flow_close(f, key, j->side, flags);
+}
+
+/* Global per program type, for the same reason as tls_record_xdp/_tc. */
+__attribute__((noinline)) int flow_packet_xdp(struct xdp_md *ctx, struct flow_key *key,
+					      struct tls_job *j, __u32 flags, __u32 ifindex)
+{
+	if (ctx && key && j)
+		flow_packet(ctx, true, key, j, flags, ifindex);
+	return 0;
+}
+
+__attribute__((noinline)) int flow_packet_tc(struct __sk_buff *ctx, struct flow_key *key,
+					     struct tls_job *j, __u32 flags, __u32 ifindex)
+{
+	if (ctx && key && j)
+		flow_packet(ctx, false, key, j, flags, ifindex);
+	return 0;
+}
+
 static __always_inline void handle_packet(void *ctx, bool xdp, void *data, void *data_end,
 					  __u32 ifindex)
 {
 	struct segment seg = {};
 	struct flow_key key = {};
-	struct flow *f;
+	struct tls_job j = {};
 	__u8 flags;
-	int side, ret;
+	int ret;
 
 	ret = parse_segment(data, data_end, &seg);
 	if (ret) {
@@ -606,27 +641,23 @@ static __always_inline void handle_packet(void *ctx, bool xdp, void *data, void 
 		return;
 	}
 	if (port_watched(bpf_ntohs(seg.tcp->dest)))
-		side = SIDE_CLIENT;
+		j.side = SIDE_CLIENT;
 	else if (port_watched(bpf_ntohs(seg.tcp->source)))
-		side = SIDE_SERVER;
+		j.side = SIDE_SERVER;
 	else
 		return;
 
+	/* From here on only scalars: the verifier then checks what follows
+	 * once, not once per way the headers were laid out. */
+	flow_key_fill(&key, &seg, j.side);
 	flags = ((__u8 *)seg.tcp)[13];
-	flow_key_fill(&key, &seg, side);
-	f = bpf_map_lookup_elem(&flows, &key);
-	if (!f) {
-		f = flow_start(ctx, xdp, &seg, &key, side, flags, ifindex);
-		if (!f)
-			return;
-	}
-	f->t_last = bpf_ktime_get_ns();
-	if (flags & TCP_SYN)
-		return;
-	if (seg.payload_len && flow_payload(ctx, xdp, f, &key, &seg, side))
-		return;
-	if (flags & (TCP_FIN | TCP_RST))
-		flow_close(f, &key, side, flags);
+	j.seq = bpf_ntohl(seg.tcp->seq);
+	j.payload_off = seg.payload_off;
+	j.payload_len = seg.payload_len;
+	if (xdp)
+		flow_packet_xdp(ctx, &key, &j, flags, ifindex);
+	else
+		flow_packet_tc(ctx, &key, &j, flags, ifindex);
 }
 
 #endif /* __FLOW_H */
