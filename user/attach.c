@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * XDP goes through a BPF link, so it goes away with the process even on
+ * SIGKILL. TC filters (libbpf 1.1 has no tcx links) outlive a killed
+ * process: they carry a fixed handle and priority so that the next start
+ * finds and removes its own stale ones, and nobody else's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+
+#define TC_HANDLE	0x7415
+#define TC_PRIORITY	0x7415
+#define TC_PROG_NAME	"tc_tlsnoop"
+
+static const enum bpf_tc_attach_point tc_points[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+
+static int xdp_attach(struct tlsnoop_bpf *skel, struct attachment *a)
+{
+	int prog_fd = bpf_program__fd(skel->progs.xdp_tlsnoop), fd, err;
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
+
+	fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
+	if (fd < 0 && (errno == EBUSY || errno == EEXIST)) {
+		fprintf(stderr, "tlsnoop: the XDP slot of %s is taken by another program; "
+			"run with --hook tc\n", a->ifname);
+		return -1;
+	}
+	if (fd < 0) {
+		err = errno;
+		opts.flags = XDP_FLAGS_SKB_MODE;
+		fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
+		if (fd < 0) {
+			fprintf(stderr, "tlsnoop: cannot attach XDP to %s: %s; try --hook tc\n",
+				a->ifname, strerror(errno));
+			return -1;
+		}
+		fprintf(stderr, "tlsnoop: warning: native XDP unavailable on %s (%s); "
+			"using generic XDP\n", a->ifname, strerror(err));
+		a->xdp_generic = true;
+	}
+	a->xdp_link_fd = fd;
+	return 0;
+}
+
+/* Is the filter at our handle/priority one of ours (by program name)? */
+static bool tc_filter_is_ours(__u32 prog_id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	bool ours;
+
+	if (fd < 0)
+		return false;
+	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, TC_PROG_NAME);
+	close(fd);
+	return ours;
+}
+
+/* Remove a filter left by a tlsnoop that was killed. */
+static void tc_remove_stale(struct attachment *a, struct bpf_tc_hook *hook)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE, .priority = TC_PRIORITY);
+
+	if (bpf_tc_query(hook, &q) || !tc_filter_is_ours(q.prog_id))
+		return;
+	q.prog_id = 0;
+	q.prog_fd = 0;
+	q.flags = 0;
+	if (!bpf_tc_detach(hook, &q))
+		fprintf(stderr, "tlsnoop: removed a stale tlsnoop filter from %s %s\n",
+			a->ifname, hook->attach_point == BPF_TC_INGRESS ? "ingress" : "egress");
+}
+
+static int tc_attach(struct tlsnoop_bpf *skel, struct attachment *a, int dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex, .attach_point = tc_points[dir]);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY,
+		    .prog_fd = bpf_program__fd(skel->progs.tc_tlsnoop));
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		fprintf(stderr, "tlsnoop: cannot add a clsact qdisc to %s: %s\n", a->ifname,
+			strerror(-err));
+		return -1;
+	}
+	if (!err)
+		a->clsact_created = true;
+	tc_remove_stale(a, &hook);
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		fprintf(stderr, "tlsnoop: cannot attach TC %s filter to %s: %s%s\n",
+			dir ? "egress" : "ingress", a->ifname, strerror(-err),
+			err == -EEXIST ? " (handle 0x7415 prio 0x7415 is taken by another filter)"
+				       : "");
+		return -1;
+	}
+	a->tc_attached[dir] = true;
+	return 0;
+}
+
+int attach_all(struct tlsnoop_bpf *skel, struct attachment *a)
+{
+	a->xdp_link_fd = -1;
+	if (a->hook == HOOK_XDP && xdp_attach(skel, a))
+		goto fail;
+	if (a->hook == HOOK_TC && tc_attach(skel, a, 0))
+		goto fail;
+	if (tc_attach(skel, a, 1))
+		goto fail;
+	return 0;
+fail:
+	detach_all(a);
+	return -1;
+}
+
+void detach_all(struct attachment *a)
+{
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+			    .attach_point = tc_points[dir]);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
+
+		if (a->tc_attached[dir])
+			bpf_tc_detach(&hook, &opts);
+		a->tc_attached[dir] = false;
+	}
+	if (a->clsact_created) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+		bpf_tc_hook_destroy(&hook);
+		a->clsact_created = false;
+	}
+	if (a->xdp_link_fd >= 0)
+		close(a->xdp_link_fd);
+	a->xdp_link_fd = -1;
+}
+
+void attach_describe(const struct attachment *a, char *buf, size_t size)
+{
+	if (a->hook == HOOK_XDP)
+		snprintf(buf, size, "xdp %s ingress, tc egress",
+			 a->xdp_generic ? "generic" : "native");
+	else
+		snprintf(buf, size, "tc ingress, tc egress");
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collect.h"
+#include "output.h"
+
+/* Expired keys are gathered first and deleted after the walk, so that
+ * deleting does not restart the map iteration. */
+#define EXPIRE_BATCH 4096
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+__u64 mono_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+void collector_event(struct collector *c, const struct event *e)
+{
+	struct report r;
+
+	report_init(&r, e, c->mono_to_wall);
+	summary_add(&c->summary, &r);
+	if (c->write_failed)
+		return;
+	if (c->json)
+		out_json_event(c->out, &r);
+	else
+		out_text_event(c->out, &r);
+	if (fflush(c->out) == EOF || ferror(c->out)) {
+		fprintf(stderr, "tlsnoop: cannot write events: %s; still counting for the "
+			"summary\n", strerror(errno));
+		c->write_failed = true;
+	}
+}
+
+static int on_ringbuf(void *ctx, void *data, size_t size)
+{
+	struct event e;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	collector_event(ctx, &e);
+	return 0;
+}
+
+int collector_init(struct collector *c, struct tlsnoop_bpf *skel)
+{
+	c->skel = skel;
+	c->mono_to_wall = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf, c, NULL);
+	return c->rb ? 0 : -errno;
+}
+
+void collector_free(struct collector *c)
+{
+	ring_buffer__free(c->rb);
+	c->rb = NULL;
+}
+
+int collector_poll(struct collector *c, int timeout_ms)
+{
+	int err = ring_buffer__poll(c->rb, timeout_ms);
+
+	return err == -EINTR ? 0 : err;
+}
+
+__u64 collector_expire(struct collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.flows);
+	struct flow_key *expired, key, next;
+	__u64 now = mono_now_ns(), in_progress = 0;
+	struct event e;
+	int n = 0, i;
+	void *prev = NULL;
+
+	expired = calloc(EXPIRE_BATCH, sizeof(*expired));
+	if (!expired)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &e.flow) || e.flow.phase == PHASE_DONE)
+			continue;
+		if (now - e.flow.t_last < c->timeout_ns || n >= EXPIRE_BATCH) {
+			in_progress++;
+			continue;
+		}
+		expired[n++] = key;
+	}
+	for (i = 0; i < n; i++) {
+		/* The kernel may have finished it meanwhile: it reports then. */
+		if (bpf_map_lookup_elem(fd, &expired[i], &e.flow) ||
+		    bpf_map_delete_elem(fd, &expired[i]))
+			continue;
+		e.key = expired[i];
+		e.t_end = now;
+		e.end_cause = END_TIMEOUT;
+		collector_event(c, &e);
+	}
+	free(expired);
+	return in_progress;
+}
+
+void collector_stats(struct collector *c, __u64 stats[STAT_MAX])
+{
+	int fd = bpf_map__fd(c->skel->maps.stats), ncpu = libbpf_num_possible_cpus(), cpu;
+	__u32 k;
+	__u64 *vals;
+
+	memset(stats, 0, STAT_MAX * sizeof(stats[0]));
+	if (ncpu <= 0)
+		return;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return;
+	for (k = 0; k < STAT_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (cpu = 0; cpu < ncpu; cpu++)
+			stats[k] += vals[cpu];
+	}
+	free(vals);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Events from the ring buffer, idle handshakes expired from the flow map. */
+#ifndef __COLLECT_H
+#define __COLLECT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "tlsnoop.h"
+#include "tlsnoop.skel.h"
+#include "summary.h"
+
+struct collector {
+	struct tlsnoop_bpf *skel;
+	struct ring_buffer *rb;
+	FILE *out;
+	bool json;
+	bool write_failed;
+	__u64 timeout_ns;
+	__s64 mono_to_wall;	/* add to CLOCK_MONOTONIC ns for wall-clock ns */
+	struct summary summary;
+};
+
+int collector_init(struct collector *c, struct tlsnoop_bpf *skel);
+void collector_free(struct collector *c);
+/* Wait up to timeout_ms for events and handle them; <0 on error. */
+int collector_poll(struct collector *c, int timeout_ms);
+/* Report handshakes idle for longer than the timeout; returns how many
+ * are still in progress. */
+__u64 collector_expire(struct collector *c);
+/* Handle one event (from the kernel, or built by expiry). */
+void collector_event(struct collector *c, const struct event *e);
+/* Kernel counters summed over CPUs. */
+void collector_stats(struct collector *c, __u64 stats[STAT_MAX]);
+__u64 mono_now_ns(void);
+
+#endif /* __COLLECT_H */

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Bytes from the wire, made safe for JSON strings and terminals. */
+#ifndef __ESCAPE_H
+#define __ESCAPE_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+/* Inside a JSON string: quotes, backslashes, control and non-ASCII bytes
+ * become escapes, so the output is valid JSON (and ASCII) whatever the input. */
+void json_escape(FILE *out, const void *bytes, size_t len);
+/* For a terminal: anything outside printable ASCII becomes \xHH. */
+void text_escape(FILE *out, const void *bytes, size_t len);
+
+#endif /* __ESCAPE_H */

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <argp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+const char *argp_program_version = "tlsnoop 0.1";
+const char *argp_program_bug_address = "https://github.com/tlsnoop/tlsnoop/issues";
+
+static const char doc[] =
+"Trace TLS handshakes on watched ports and tell why they fail.\n"
+"\n"
+"Attaches XDP (ingress) and TC (egress) programs to IFACE, follows every\n"
+"handshake on the watched ports, prints one line (or one JSON object) per\n"
+"handshake with its outcome and reason, and a summary on exit. Needs root\n"
+"(CAP_BPF, CAP_NET_ADMIN). Packets are never dropped or modified.\n"
+"\n"
+"EXAMPLES:\n"
+"    tlsnoop -i eth0                  # port 443, human-readable lines\n"
+"    tlsnoop -i eth0 -p 443,8443 --json -o /var/log/tlsnoop.json\n"
+"    tlsnoop -i eth0 --duration 60    # a one-minute sample, then the summary\n"
+"    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n";
+
+enum { OPT_TIMEOUT = 0x100, OPT_DURATION, OPT_HOOK, OPT_MAX_FLOWS };
+
+static const struct argp_option opts[] = {
+	{ "interface", 'i', "IFACE", 0, "Interface to watch (required)", 0 },
+	{ "ports", 'p', "PORTS", 0, "Comma-separated TCP ports of the TLS servers (default 443)", 0 },
+	{ "json", 'j', NULL, 0, "Print NDJSON, one object per handshake", 0 },
+	{ "output", 'o', "FILE", 0, "Write events to FILE instead of stdout", 0 },
+	{ "timeout", OPT_TIMEOUT, "SEC", 0, "Report a handshake idle this long as timed out (default 10)", 0 },
+	{ "duration", OPT_DURATION, "SEC", 0, "Stop after SEC seconds (default: run until Ctrl-C)", 0 },
+	{ "hook", OPT_HOOK, "xdp|tc", 0, "Ingress hook: xdp (default) or tc", 0 },
+	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Handshakes tracked at once (default 65536)", 0 },
+	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf messages)", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{},
+};
+
+/* One line saying what was wrong, then exit: argp_error would add a second. */
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tlsnoop: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see tlsnoop --help)\n", stderr);
+	exit(2);
+}
+
+static unsigned long parse_uint(const char *what, const char *s,
+				unsigned long min, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		usage_error("bad %s '%s': expected a whole number from %lu to %lu",
+			   what, s, min, max);
+	return v;
+}
+
+int parse_ports(const char *s, __u16 *ports, int *n)
+{
+	const char *p = s;
+	char *end;
+	unsigned long v;
+
+	*n = 0;
+	for (;;) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || v < 1 || v > 65535 || *n >= MAX_PORTS)
+			return -1;
+		ports[(*n)++] = v;
+		if (*end == '\0')
+			return 0;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct options *o = state->input;
+
+	switch (key) {
+	case 'i':
+		if (!*arg || strlen(arg) >= IF_NAMESIZE)
+			usage_error("bad interface name '%s'", arg);
+		o->ifname = arg;
+		break;
+	case 'p':
+		if (parse_ports(arg, o->ports, &o->n_ports))
+			usage_error("bad port list '%s': expected comma-separated ports "
+				   "1-65535 (at most %d), e.g. -p 443,8443", arg, MAX_PORTS);
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	case OPT_TIMEOUT:
+		o->timeout_sec = parse_uint("timeout", arg, 1, 3600);
+		break;
+	case OPT_DURATION:
+		o->duration_sec = parse_uint("duration", arg, 1, 31536000);
+		break;
+	case OPT_MAX_FLOWS:
+		o->max_flows = parse_uint("max-flows", arg, 1024, 16777216);
+		break;
+	case OPT_HOOK:
+		if (!strcmp(arg, "xdp"))
+			o->hook = HOOK_XDP;
+		else if (!strcmp(arg, "tc"))
+			o->hook = HOOK_TC;
+		else
+			usage_error("bad hook '%s': expected xdp or tc", arg);
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'h':
+		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
+		break;
+	case ARGP_KEY_ARG:
+		usage_error("unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!o->ifname)
+			usage_error("no interface: give one with -i IFACE (see `ip link`)");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+void options_parse(struct options *o, int argc, char **argv)
+{
+	static const struct argp argp = { .options = opts, .parser = parse_opt, .doc = doc };
+
+	memset(o, 0, sizeof(*o));
+	o->ports[0] = TLSNOOP_DEFAULT_PORT;
+	o->n_ports = 1;
+	o->timeout_sec = 10;
+	o->max_flows = TLSNOOP_DEFAULT_FLOWS;
+	o->hook = HOOK_XDP;
+	argp_parse(&argp, argc, argv, 0, NULL, o);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command line. */
+#ifndef __OPTIONS_H
+#define __OPTIONS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "attach.h"
+
+#define MAX_PORTS 64
+
+struct options {
+	const char *ifname;
+	__u16 ports[MAX_PORTS];
+	int n_ports;
+	bool json;
+	const char *output;
+	unsigned int timeout_sec;
+	unsigned int duration_sec;	/* 0: until SIGINT/SIGTERM */
+	unsigned int max_flows;
+	enum hook_kind hook;
+	bool verbose;
+};
+
+/* Parse argv; on bad input print one line and exit(2). */
+void options_parse(struct options *o, int argc, char **argv);
+/* Strict comma-separated port list; 0 on success. */
+int parse_ports(const char *s, __u16 *ports, int *n);
+
+#endif /* __OPTIONS_H */

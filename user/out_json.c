@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * NDJSON with Elastic Common Schema names where ECS has them (source,
+ * destination, event, tls) and tlsnoop.* for the rest; docs/events.md
+ * lists every field. Absent facts are left out, never null.
+ */
+#include <stdbool.h>
+#include <time.h>
+#include "escape.h"
+#include "names.h"
+#include "output.h"
+
+#define JSON_DEPTH 6
+
+struct json {
+	FILE *out;
+	int depth;
+	bool has_member[JSON_DEPTH];
+};
+
+static void json_key(struct json *j, const char *key)
+{
+	if (j->has_member[j->depth])
+		fputc(',', j->out);
+	j->has_member[j->depth] = true;
+	if (key)
+		fprintf(j->out, "\"%s\":", key);
+}
+
+static void json_open(struct json *j, const char *key, char bracket)
+{
+	json_key(j, key);
+	fputc(bracket, j->out);
+	j->has_member[++j->depth] = false;
+}
+
+static void json_close(struct json *j, char bracket)
+{
+	fputc(bracket, j->out);
+	j->depth--;
+}
+
+static void json_bytes(struct json *j, const char *key, const void *s, size_t len)
+{
+	json_key(j, key);
+	fputc('"', j->out);
+	json_escape(j->out, s, len);
+	fputc('"', j->out);
+}
+
+static void json_str(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	fprintf(j->out, "\"%s\"", s);	/* only for strings of our own */
+}
+
+static void json_uint(struct json *j, const char *key, unsigned long long v)
+{
+	json_key(j, key);
+	fprintf(j->out, "%llu", v);
+}
+
+static void json_bool(struct json *j, const char *key, bool v)
+{
+	json_key(j, key);
+	fputs(v ? "true" : "false", j->out);
+}
+
+static void json_timestamp(struct json *j, __u64 wall_ns)
+{
+	time_t sec = wall_ns / 1000000000ULL;
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	json_key(j, "@timestamp");
+	fprintf(j->out, "\"%s.%06lluZ\"", buf, (wall_ns % 1000000000ULL) / 1000);
+}
+
+static void json_alert(struct json *j, const struct alert *a)
+{
+	const char *desc;
+
+	json_open(j, "alert", '{');
+	json_str(j, "from", side_name(a->from));
+	json_bool(j, "encrypted", a->flags & ALERT_ENCRYPTED);
+	if (!(a->flags & ALERT_ENCRYPTED)) {
+		json_str(j, "level", a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "unknown");
+		json_uint(j, "code", a->code);
+		desc = tls_alert_name(a->code);
+		if (desc)
+			json_str(j, "description", desc);
+	} else {
+		json_uint(j, "record_length", a->record_len);
+	}
+	json_close(j, '}');
+}
+
+static void json_client(struct json *j, const struct report *r)
+{
+	const struct client_hello *ch = &r->e->flow.ch;
+	int i;
+
+	if (!(ch->flags & HELLO_SEEN))
+		return;
+	json_open(j, "client", '{');
+	if (ch->sni_len)
+		json_bytes(j, "server_name", ch->sni, ch->sni_len);
+	if (r->n_offered) {
+		json_open(j, "supported_versions", '[');
+		for (i = 0; i < r->n_offered; i++)
+			json_str(j, NULL, r->offered[i]);
+		json_close(j, ']');
+	}
+	if (r->n_alpn) {
+		json_open(j, "alpn", '[');
+		for (i = 0; i < r->n_alpn; i++)
+			json_bytes(j, NULL, r->alpn[i].name, r->alpn[i].len);
+		json_close(j, ']');
+	}
+	json_close(j, '}');
+}
+
+static void json_tls(struct json *j, const struct report *r)
+{
+	const struct flow *f = &r->e->flow;
+
+	json_open(j, "tls", '{');
+	if (r->version) {
+		json_str(j, "version", r->version);
+		json_str(j, "version_protocol", tls_version_protocol(f->sh.version));
+	}
+	if (r->cipher)
+		json_str(j, "cipher", r->cipher);
+	json_bool(j, "established", r->d.success);
+	json_bool(j, "resumed", f->sh.flags & SERVER_RESUMED);
+	if (f->sh.alpn_len)
+		json_bytes(j, "next_protocol", f->sh.alpn, f->sh.alpn_len);
+	json_client(j, r);
+	if (f->alert.flags & ALERT_SEEN)
+		json_alert(j, &f->alert);
+	json_close(j, '}');
+}
+
+static void json_client_hello(struct json *j, const struct client_hello *ch)
+{
+	const char *v;
+
+	json_open(j, "client_hello", '{');
+	v = tls_version_name(ch->legacy_version);
+	if (v)
+		json_str(j, "legacy_version", v);
+	v = tls_version_name(ch->max_version);
+	if (v)
+		json_str(j, "max_version", v);
+	json_uint(j, "cipher_count", ch->cipher_count);
+	json_uint(j, "extension_count", ch->ext_count);
+	json_uint(j, "session_id_length", ch->session_id_len);
+	json_bool(j, "key_share", ch->flags & HELLO_HAS_KEY_SHARE);
+	json_bool(j, "pre_shared_key", ch->flags & HELLO_HAS_PSK);
+	json_bool(j, "early_data", ch->flags & HELLO_HAS_EARLY_DATA);
+	json_bool(j, "split", ch->flags & HELLO_SPLIT);
+	json_bool(j, "truncated", ch->flags & (HELLO_TRUNCATED | HELLO_SNI_TRUNCATED |
+					       HELLO_ALPN_TRUNCATED));
+	if (ch->flags & HELLO_SSLV2)
+		json_bool(j, "sslv2", true);
+	json_close(j, '}');
+}
+
+static void json_tlsnoop(struct json *j, const struct report *r)
+{
+	const struct flow *f = &r->e->flow;
+
+	json_open(j, "tlsnoop", '{');
+	json_str(j, "confidence", r->d.inferred ? "inferred" : "observed");
+	json_bytes(j, "history", f->hist, f->hist_len);
+	json_str(j, "end", end_cause_name(r->e->end_cause));
+	json_str(j, "side", "frontend");
+	if (f->close_kind != CLOSE_NONE) {
+		json_open(j, "close", '{');
+		json_str(j, "from", side_name(f->close_from));
+		json_str(j, "kind", close_kind_name(f->close_kind));
+		json_close(j, '}');
+	}
+	if (f->not_tls_from != SIDE_NONE) {
+		json_open(j, "not_tls", '{');
+		json_str(j, "from", side_name(f->not_tls_from));
+		json_bytes(j, "first_bytes", f->peek, sizeof(f->peek));
+		json_close(j, '}');
+	}
+	if (f->ch.flags & HELLO_SEEN)
+		json_client_hello(j, &f->ch);
+	if (f->t_server_hello && f->t_client_hello) {
+		json_open(j, "latency", '{');
+		json_uint(j, "server_hello", (f->t_server_hello - f->t_client_hello) / 1000);
+		if (r->d.success)
+			json_uint(j, "established", (r->e->t_end - f->t_client_hello) / 1000);
+		json_close(j, '}');
+	}
+	json_close(j, '}');
+}
+
+void out_json_event(FILE *out, const struct report *r)
+{
+	const struct event *e = r->e;
+	struct json j = { .out = out };
+
+	json_open(&j, NULL, '{');
+	json_timestamp(&j, r->wall_ns);
+	json_open(&j, "event", '{');
+	json_str(&j, "kind", "event");
+	json_str(&j, "category", "network");
+	json_str(&j, "outcome", r->d.success ? "success" : "failure");
+	if (!r->d.success)
+		json_str(&j, "reason", reason_name(r->d.reason));
+	json_uint(&j, "duration", e->t_end - e->flow.t_first);
+	json_close(&j, '}');
+	json_open(&j, "source", '{');
+	json_str(&j, "ip", r->client_ip);
+	json_uint(&j, "port", e->key.client_port);
+	json_close(&j, '}');
+	json_open(&j, "destination", '{');
+	json_str(&j, "ip", r->server_ip);
+	json_uint(&j, "port", e->key.server_port);
+	json_close(&j, '}');
+	json_open(&j, "network", '{');
+	json_str(&j, "transport", "tcp");
+	json_str(&j, "type", e->key.family == 6 ? "ipv6" : "ipv4");
+	json_close(&j, '}');
+	json_tls(&j, r);
+	json_tlsnoop(&j, r);
+	json_close(&j, '}');
+	fputc('\n', out);
+}

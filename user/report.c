@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
+#include "names.h"
+#include "report.h"
+
+static void format_addr(__u8 family, const __u8 *addr, char *buf)
+{
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, INET6_ADDRSTRLEN);
+}
+
+/* Offered versions from the ClientHello, highest first. Without a
+ * supported_versions extension a client offers its legacy version and
+ * those below it down to TLS 1.0. */
+static void decode_offered(struct report *r, const struct client_hello *ch)
+{
+	__u8 mask = ch->versions_mask;
+	int v;
+
+	if (!(ch->flags & HELLO_HAS_SUPP_VERSIONS) && ch->legacy_version)
+		for (v = 0x0300; v <= ch->legacy_version && v <= 0x0304; v++)
+			mask |= VERSION_BIT(v);
+	for (v = 0x0304; v >= 0x0300; v--)
+		if (mask & VERSION_BIT(v))
+			r->offered[r->n_offered++] = tls_version_name(v);
+}
+
+/* ALPN protocol_name_list: u8-length-prefixed names. */
+static void decode_alpn(struct report *r, const struct client_hello *ch)
+{
+	__u32 off = 0, len = ch->alpn_len;
+
+	while (off < len && r->n_alpn < REPORT_ALPN_MAX) {
+		__u8 n = ch->alpn[off];
+
+		if (n == 0 || off + 1 + n > len)
+			break;
+		r->alpn[r->n_alpn].name = &ch->alpn[off + 1];
+		r->alpn[r->n_alpn].len = n;
+		r->n_alpn++;
+		off += 1 + n;
+	}
+}
+
+void report_init(struct report *r, const struct event *e, __s64 mono_to_wall)
+{
+	const struct flow *f = &e->flow;
+
+	memset(r, 0, sizeof(*r));
+	r->e = e;
+	diagnose(e, &r->d);
+	r->wall_ns = e->t_end + mono_to_wall;
+	format_addr(e->key.family, e->key.client_addr, r->client_ip);
+	format_addr(e->key.family, e->key.server_addr, r->server_ip);
+	if ((f->sh.flags & SERVER_HELLO_SEEN) && !(f->sh.flags & SERVER_HRR)) {
+		r->version = tls_version_name(f->sh.version);
+		r->cipher = tls_cipher_name(f->sh.cipher, r->cipher_buf, sizeof(r->cipher_buf));
+	}
+	if (f->ch.flags & HELLO_SEEN) {
+		decode_offered(r, &f->ch);
+		decode_alpn(r, &f->ch);
+	}
+}
+
+const char *side_name(__u8 side)
+{
+	return side == SIDE_CLIENT ? "client" : side == SIDE_SERVER ? "server" : "none";
+}
+
+const char *close_kind_name(__u8 kind)
+{
+	return kind == CLOSE_FIN ? "fin" : kind == CLOSE_RST ? "rst" : "none";
+}
+
+const char *end_cause_name(__u8 cause)
+{
+	switch (cause) {
+	case END_ESTABLISHED: return "established";
+	case END_ALERT: return "alert";
+	case END_CLOSE: return "close";
+	case END_NOT_TLS: return "not_tls";
+	case END_TIMEOUT: return "timeout";
+	default: return "unknown";
+	}
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* A handshake event decoded for output: addresses, names, diagnosis. */
+#ifndef __REPORT_H
+#define __REPORT_H
+
+#include <arpa/inet.h>
+#include <linux/types.h>
+#include "tlsnoop.h"
+#include "diagnose.h"
+
+#define REPORT_ALPN_MAX 8
+
+struct alpn_name {
+	const __u8 *name;	/* raw bytes from the wire: escape on output */
+	__u8 len;
+};
+
+struct report {
+	const struct event *e;
+	struct diagnosis d;
+	__u64 wall_ns;			/* @timestamp: when the outcome was known */
+	char client_ip[INET6_ADDRSTRLEN];
+	char server_ip[INET6_ADDRSTRLEN];
+	const char *version;		/* negotiated, or NULL */
+	const char *cipher;		/* IANA name, or NULL */
+	char cipher_buf[8];
+	const char *offered[5];		/* offered versions, highest first */
+	int n_offered;
+	struct alpn_name alpn[REPORT_ALPN_MAX];
+	int n_alpn;
+};
+
+/* Decode `e`; mono_to_wall converts CLOCK_MONOTONIC ns to wall-clock ns. */
+void report_init(struct report *r, const struct event *e, __s64 mono_to_wall);
+const char *side_name(__u8 side);
+const char *close_kind_name(__u8 kind);
+const char *end_cause_name(__u8 cause);
+
+#endif /* __REPORT_H */

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tlsnoop: which clients fail TLS handshakes here, and why. Wiring only. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "collect.h"
+#include "options.h"
+
+
+#define POLL_MS		100
+#define EXPIRE_EVERY_NS	1000000000ULL
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void set_watched_ports(struct tlsnoop_bpf *skel, const struct options *o)
+{
+	int i;
+
+	for (i = 0; i < o->n_ports; i++)
+		skel->rodata->watched_ports[o->ports[i] >> 3] |= 1 << (o->ports[i] & 7);
+}
+
+static void ports_string(const struct options *o, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < o->n_ports && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%u", i ? "," : "", o->ports[i]);
+}
+
+static int run(struct collector *c, const struct options *o)
+{
+	__u64 start = mono_now_ns(), last_expire = start;
+	__u64 end = o->duration_sec ? start + o->duration_sec * 1000000000ULL : 0;
+	int err;
+
+	while (!exiting) {
+		err = collector_poll(c, POLL_MS);
+		if (err < 0) {
+			fprintf(stderr, "tlsnoop: reading the ring buffer failed: %s\n",
+				strerror(-err));
+			return err;
+		}
+		if (mono_now_ns() - last_expire >= EXPIRE_EVERY_NS) {
+			collector_expire(c);
+			last_expire = mono_now_ns();
+		}
+		if (end && mono_now_ns() >= end)
+			break;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct attachment att = { .xdp_link_fd = -1 };
+	struct collector col = {};
+	struct tlsnoop_bpf *skel = NULL;
+	struct options o;
+	__u64 stats[STAT_MAX], in_progress;
+	char ports[MAX_PORTS * 6], hooks[64];
+	int err = 1;
+
+	options_parse(&o, argc, argv);
+	verbose = o.verbose;
+	libbpf_set_print(libbpf_print);
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "tlsnoop: must run as root (it loads BPF programs): "
+			"try sudo %s\n", argv[0]);
+		return 1;
+	}
+	att.ifindex = if_nametoindex(o.ifname);
+	if (!att.ifindex) {
+		fprintf(stderr, "tlsnoop: no interface '%s' here; `ip link` lists them\n",
+			o.ifname);
+		return 1;
+	}
+	snprintf(att.ifname, sizeof(att.ifname), "%s", o.ifname);
+	att.hook = o.hook;
+
+	col.out = stdout;
+	if (o.output) {
+		col.out = fopen(o.output, "w");
+		if (!col.out) {
+			fprintf(stderr, "tlsnoop: cannot write '%s': %s\n", o.output,
+				strerror(errno));
+			return 1;
+		}
+	}
+	col.json = o.json;
+	col.timeout_ns = o.timeout_sec * 1000000000ULL;
+
+	skel = tlsnoop_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "tlsnoop: cannot open the BPF object: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	set_watched_ports(skel, &o);
+	bpf_map__set_max_entries(skel->maps.flows, o.max_flows);
+	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, o.hook == HOOK_XDP);
+	err = tlsnoop_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "tlsnoop: the kernel refused the BPF programs (%s); it needs "
+			"Linux >= 5.18 with BTF and bpf_loop (run with -v for the verifier log)\n",
+			strerror(-err));
+		err = 1;
+		goto cleanup;
+	}
+	err = 1;
+	if (collector_init(&col, skel)) {
+		fprintf(stderr, "tlsnoop: cannot open the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (attach_all(skel, &att))
+		goto cleanup;
+
+	ports_string(&o, ports, sizeof(ports));
+	attach_describe(&att, hooks, sizeof(hooks));
+	fprintf(stderr, "tlsnoop: attached to %s (ports %s; %s)\n", att.ifname, ports, hooks);
+
+	err = run(&col, &o) ? 1 : 0;
+
+	/* Take the last events, then report what has been idle too long. */
+	collector_poll(&col, 0);
+	in_progress = collector_expire(&col);
+	collector_stats(&col, stats);
+	summary_print(stderr, &col.summary, stats, in_progress);
+	if (col.write_failed)
+		err = 1;
+cleanup:
+	detach_all(&att);
+	collector_free(&col);
+	tlsnoop_bpf__destroy(skel);
+	if (col.out && col.out != stdout && fclose(col.out) == EOF) {
+		fprintf(stderr, "tlsnoop: writing '%s' failed: %s\n", o.output, strerror(errno));
+		err = 1;
+	}
+	return err;
+}
