@@ -146,7 +146,8 @@ struct hello_exts {
 	__u32 sv_off, sv_len;
 };
 
-static __always_inline void tls_sni_ext(struct tls_cursor *c, __u32 ext_end, struct hello_exts *x)
+static __always_inline void tls_sni_ext(struct tls_cursor *c, __u32 ext_end, struct hello_exts *x,
+					struct client_hello *ch)
 {
 	/* server_name_list: u16 length, then (u8 type, u16 length, name) */
 	__u32 off = c->off + 2, name_len;
@@ -158,6 +159,8 @@ static __always_inline void tls_sni_ext(struct tls_cursor *c, __u32 ext_end, str
 		return;
 	x->sni_off = off + 3;
 	x->sni_len = name_len;
+	if (name_len)
+		ch->flags |= HELLO_HAS_SNI;
 }
 
 static __always_inline void tls_alpn_ext(struct tls_cursor *c, __u32 ext_end, struct hello_exts *x)
@@ -183,8 +186,7 @@ static __always_inline int tls_client_ext(struct tls_cursor *c, struct client_he
 		return -1;
 	switch (type) {
 	case TLS_EXT_SNI:
-		ch->flags |= HELLO_HAS_SNI;
-		tls_sni_ext(c, ext_end, x);
+		tls_sni_ext(c, ext_end, x, ch);
 		break;
 	case TLS_EXT_ALPN:
 		ch->flags |= HELLO_HAS_ALPN;

@@ -7,8 +7,8 @@
  *
  * Frames:	pkt_tcp() builds one segment from a struct pkt_l3l4;
  *		pkt_flow_*() track both directions' seq/ack for a conversation.
- * TLS:		tls_*() append one record (or a few, when a handshake message
- *		exceeds TLS_REC_MAX) to a struct tlsbuf and return its offset.
+ * TLS:		tlsb_*() append one record (or a few, when a handshake message
+ *		exceeds TLSB_REC_MAX) to a struct tlsbuf and return its offset.
  */
 #ifndef __PKT_H
 #define __PKT_H
@@ -77,7 +77,7 @@ struct pkt {
 
 struct pkt_ext6 {
 	__u8 type;	/* IPPROTO_HOPOPTS, _ROUTING, _DSTOPTS or _FRAGMENT */
-	__u16 len;	/* bytes, multiple of 8, <= 2048; 0 is 8 */
+	__u16 len;	/* bytes, multiple of 8, <= 2048; 0 is 8 (routing: 8 + 16n, 0 is 24) */
 };
 
 struct pkt_l3l4 {
@@ -88,8 +88,9 @@ struct pkt_l3l4 {
 	__u32 seq, ack;			/* ack is sent only with PKT_ACK */
 	int vlans;			/* 0..2 tags; the outer is 802.1ad when 2 */
 	__u16 vlan_id[2];		/* outer first */
-	__u8 ip_optlen;			/* IPv4 options: multiple of 4, <= 40 */
-	__u8 tcp_optlen;		/* multiple of 4, <= 40 */
+	__u8 ip_optlen;			/* IPv4 options, multiple of 4, <= 40:
+					 * NOP + empty record route (ping -R) */
+	__u8 tcp_optlen;		/* multiple of 4, <= 40: see pkt_tcp_opts() */
 	__u16 ip_id;			/* IPv4 id, IPv6 fragment id */
 	/*
 	 * Fragments: IPv4 when frag_off or frag_mf is set, IPv6 when ext6
@@ -121,8 +122,9 @@ static inline __u16 pkt_csum(__u32 s)
 }
 
 /*
- * TCP options, NOP filled: MSS, SACK-permitted + timestamps, NOP + window
- * scale on a SYN; NOP NOP + timestamps otherwise; as many as fit in @n.
+ * TCP options: MSS, SACK-permitted + timestamps, NOP + window scale on a
+ * SYN; NOP NOP + timestamps otherwise; as many as fit in @n, then EOL and
+ * zeros (not NOPs: tshark warns about 4 NOPs in a row).
  */
 static inline void pkt_tcp_opts(__u8 *p, size_t n, bool syn)
 {
@@ -137,7 +139,7 @@ static inline void pkt_tcp_opts(__u8 *p, size_t n, bool syn)
 	}, *o = syn ? syn_opts : ack_opts;
 	size_t i, cnt = syn ? PKT_NELEM(syn_opts) : PKT_NELEM(ack_opts);
 
-	memset(p, 1, n);
+	memset(p, 0, n);
 	for (i = 0; i < cnt && o[i].n <= n; n -= o[i].n, p += o[i].n, i++)
 		memcpy(p, o[i].p, o[i].n);
 }
@@ -184,7 +186,7 @@ static inline void pkt_tcp(struct pkt *p, const struct pkt_l3l4 *o, const void *
 	    o->tcp_optlen % 4 || o->tcp_optlen > 40 || o->n_ext6 < 0 || o->n_ext6 > PKT_EXT6_MAX)
 		pkt_fail("bad pkt_l3l4");
 	for (i = 0; i < o->n_ext6; i++)
-		room += o->ext6[i].len + 8;
+		room += o->ext6[i].len + 24;
 	if (room > PKT_MAX)
 		pkt_fail("frame too long");
 
@@ -213,9 +215,11 @@ static inline void pkt_tcp(struct pkt *p, const struct pkt_l3l4 *o, const void *
 		l3[9] = IPPROTO_TCP;
 		pkt_addr(AF_INET, o->saddr, l3 + 12);
 		pkt_addr(AF_INET, o->daddr, l3 + 16);
-		if (o->ip_optlen) {
-			memset(l3 + 20, 1, o->ip_optlen);	/* NOP */
-			l3[hl - 1] = 0;				/* EOL */
+		if (o->ip_optlen) {	/* as ping -R: NOP, empty record route */
+			l3[20] = 1;
+			l3[21] = 7;
+			l3[22] = o->ip_optlen - 1;
+			l3[23] = 4;
 		}
 		th = l3 + hl;
 	} else {
@@ -227,7 +231,8 @@ static inline void pkt_tcp(struct pkt *p, const struct pkt_l3l4 *o, const void *
 		th = l3 + 40;
 		for (i = 0; i < o->n_ext6; i++) {
 			const struct pkt_ext6 *e = &o->ext6[i];
-			size_t el = e->type == IPPROTO_FRAGMENT || !e->len ? 8 : e->len;
+			size_t el = e->type == IPPROTO_FRAGMENT ? 8 : e->len ? e->len :
+				    e->type == IPPROTO_ROUTING ? 24 : 8;
 
 			if (el % 8 || el > 2048)
 				pkt_fail("bad IPv6 extension length");
@@ -240,9 +245,14 @@ static inline void pkt_tcp(struct pkt *p, const struct pkt_l3l4 *o, const void *
 				th[1] = el / 8 - 1;
 				pkt_tlv_fill(th + 2, el - 2);
 				break;
-			case IPPROTO_ROUTING:
+			case IPPROTO_ROUTING:	/* SRv6, segments left 0 */
+				if (el < 24 || (el - 8) % 16)
+					pkt_fail("bad IPv6 routing header length");
 				th[1] = el / 8 - 1;
-				th[2] = 253;	/* type: RFC 4727 experiment; segments left 0 */
+				th[2] = 4;
+				th[4] = (el - 8) / 16 - 1;
+				for (n = 8; n < el; n += 16)
+					memcpy(th + n, l3 + 24, 16);
 				break;
 			case IPPROTO_FRAGMENT:
 				pkt_wr16(th + 2, (o->frag_off & 0x1fff) << 3 | o->frag_mf);
@@ -394,56 +404,56 @@ static inline int pkt_pcap_write(const char *path, const struct pkt *f, size_t n
 /* --------------------------------------------------------------------- TLS */
 
 #define TLSBUF_MAX	65536
-#define TLS_REC_MAX	16384	/* record payload limit of plaintext records */
-#define TLS_LIST_MAX	32
+#define TLSB_REC_MAX	16384	/* record payload limit of plaintext records */
+#define TLSB_LIST_MAX	32
 
-#define TLS_GREASE(i)	(0x0a0a | ((i) & 15) << 12 | ((i) & 15) << 4)
+#define TLSB_GREASE(i)	(0x0a0a | ((i) & 15) << 12 | ((i) & 15) << 4)
 
 enum {	/* content types */
-	TLS_CHANGE_CIPHER_SPEC	= 20,
-	TLS_ALERT		= 21,
-	TLS_HANDSHAKE		= 22,
-	TLS_APPLICATION_DATA	= 23,
+	TLSB_CHANGE_CIPHER_SPEC	= 20,
+	TLSB_ALERT		= 21,
+	TLSB_HANDSHAKE		= 22,
+	TLSB_APPLICATION_DATA	= 23,
 };
 
 enum {	/* handshake types */
-	TLS_CLIENT_HELLO	= 1,
-	TLS_SERVER_HELLO	= 2,
-	TLS_NEW_SESSION_TICKET	= 4,
-	TLS_CERTIFICATE		= 11,
-	TLS_SERVER_KEY_EXCHANGE	= 12,
-	TLS_CERTIFICATE_REQUEST	= 13,
-	TLS_SERVER_HELLO_DONE	= 14,
-	TLS_CLIENT_KEY_EXCHANGE	= 16,
-	TLS_FINISHED		= 20,
+	TLSB_CLIENT_HELLO	= 1,
+	TLSB_SERVER_HELLO	= 2,
+	TLSB_NEW_SESSION_TICKET	= 4,
+	TLSB_CERTIFICATE		= 11,
+	TLSB_SERVER_KEY_EXCHANGE	= 12,
+	TLSB_CERTIFICATE_REQUEST	= 13,
+	TLSB_SERVER_HELLO_DONE	= 14,
+	TLSB_CLIENT_KEY_EXCHANGE	= 16,
+	TLSB_FINISHED		= 20,
 };
 
 enum {	/* extension types */
-	TLS_EXT_SERVER_NAME		= 0,
-	TLS_EXT_STATUS_REQUEST		= 5,
-	TLS_EXT_SUPPORTED_GROUPS	= 10,
-	TLS_EXT_EC_POINT_FORMATS	= 11,
-	TLS_EXT_SIGNATURE_ALGORITHMS	= 13,
-	TLS_EXT_ALPN			= 16,
-	TLS_EXT_SCT			= 18,
-	TLS_EXT_PADDING			= 21,
-	TLS_EXT_EXTENDED_MASTER_SECRET	= 23,
-	TLS_EXT_COMPRESS_CERTIFICATE	= 27,
-	TLS_EXT_SESSION_TICKET		= 35,
-	TLS_EXT_PRE_SHARED_KEY		= 41,
-	TLS_EXT_EARLY_DATA		= 42,
-	TLS_EXT_SUPPORTED_VERSIONS	= 43,
-	TLS_EXT_PSK_KEY_EXCHANGE_MODES	= 45,
-	TLS_EXT_KEY_SHARE		= 51,
-	TLS_EXT_APPLICATION_SETTINGS	= 17513,
-	TLS_EXT_RENEGOTIATION_INFO	= 0xff01,
+	TLSB_EXT_SERVER_NAME		= 0,
+	TLSB_EXT_STATUS_REQUEST		= 5,
+	TLSB_EXT_SUPPORTED_GROUPS	= 10,
+	TLSB_EXT_EC_POINT_FORMATS	= 11,
+	TLSB_EXT_SIGNATURE_ALGORITHMS	= 13,
+	TLSB_EXT_ALPN			= 16,
+	TLSB_EXT_SCT			= 18,
+	TLSB_EXT_PADDING			= 21,
+	TLSB_EXT_EXTENDED_MASTER_SECRET	= 23,
+	TLSB_EXT_COMPRESS_CERTIFICATE	= 27,
+	TLSB_EXT_SESSION_TICKET		= 35,
+	TLSB_EXT_PRE_SHARED_KEY		= 41,
+	TLSB_EXT_EARLY_DATA		= 42,
+	TLSB_EXT_SUPPORTED_VERSIONS	= 43,
+	TLSB_EXT_PSK_KEY_EXCHANGE_MODES	= 45,
+	TLSB_EXT_KEY_SHARE		= 51,
+	TLSB_EXT_APPLICATION_SETTINGS	= 17513,
+	TLSB_EXT_RENEGOTIATION_INFO	= 0xff01,
 };
 
 enum {	/* named groups */
-	TLS_GROUP_SECP256R1		= 0x0017,
-	TLS_GROUP_SECP384R1		= 0x0018,
-	TLS_GROUP_X25519		= 0x001d,
-	TLS_GROUP_X25519MLKEM768	= 0x11ec,
+	TLSB_GROUP_SECP256R1		= 0x0017,
+	TLSB_GROUP_SECP384R1		= 0x0018,
+	TLSB_GROUP_X25519		= 0x001d,
+	TLSB_GROUP_X25519MLKEM768	= 0x11ec,
 };
 
 struct tlsbuf {
@@ -452,13 +462,13 @@ struct tlsbuf {
 	__u16 version;	/* of records other than a ClientHello; 0 is 0x0303 */
 };
 
-struct tls_ext {
+struct tlsb_ext {
 	__u16 type;
 	__u16 len;		/* of data */
 	const void *data;	/* body as is; NULL: built from the hello */
 };
 
-struct tls_share {
+struct tlsb_share {
 	__u16 group;
 	__u16 len;		/* key bytes: 32 for X25519, 1216 for X25519MLKEM768 */
 };
@@ -470,17 +480,17 @@ struct tls_share {
  * ec_point_formats, compress_certificate, psk_key_exchange_modes (psk_dhe_ke),
  * application_settings (h2), renegotiation_info. pre_shared_key belongs last.
  */
-struct tls_ch {
+struct tlsb_ch {
 	__u16 record_version;
 	__u16 version;			/* legacy_version */
 	__u8 random[32];
 	__u8 sid_len;			/* 0..32 */
 	__u8 sid[32];
 	int n_ciphers;
-	__u16 ciphers[TLS_LIST_MAX];
+	__u16 ciphers[TLSB_LIST_MAX];
 	int n_comp;
 	__u8 comp[4];
-	const char *sni;		/* server_name: host_name */
+	const char *sni;		/* server_name: host_name; NULL: empty */
 	int n_alpn;
 	const char *alpn[8];		/* ALPN */
 	int n_versions;
@@ -490,19 +500,20 @@ struct tls_ch {
 	int n_sigalgs;
 	__u16 sigalgs[16];		/* signature_algorithms */
 	int n_shares;
-	struct tls_share shares[4];	/* key_share */
+	struct tlsb_share shares[4];	/* key_share */
 	__u16 psk_identity_len;		/* pre_shared_key: one identity, a 32-byte binder */
-	__u16 pad_to;			/* padding grows the handshake message to this */
+	__u16 pad_to;			/* padding grows the handshake message,
+					 * header included, to this many bytes */
 	int n_exts;
-	struct tls_ext exts[TLS_LIST_MAX];
+	struct tlsb_ext exts[TLSB_LIST_MAX];
 };
 
 /*
- * ServerHello, or HelloRetryRequest when hrr. Extensions as for tls_ch;
+ * ServerHello, or HelloRetryRequest when hrr. Extensions as for tlsb_ch;
  * generated bodies: supported_versions, key_share (group only for an HRR),
  * pre_shared_key, ALPN.
  */
-struct tls_sh {
+struct tlsb_sh {
 	__u16 version;			/* legacy_version */
 	bool hrr;			/* random is the HelloRetryRequest magic */
 	__u8 random[32];
@@ -511,14 +522,14 @@ struct tls_sh {
 	__u16 cipher;
 	__u8 comp;
 	__u16 selected_version;		/* supported_versions */
-	struct tls_share share;		/* key_share */
+	struct tlsb_share share;		/* key_share */
 	__u16 psk_identity;		/* pre_shared_key: selected identity */
 	const char *alpn;		/* ALPN: one protocol */
 	int n_exts;
-	struct tls_ext exts[16];
+	struct tlsb_ext exts[16];
 };
 
-static inline __u8 *tls_put(struct tlsbuf *b, size_t n)
+static inline __u8 *tlsb_put(struct tlsbuf *b, size_t n)
 {
 	__u8 *p = b->b + b->len;
 
@@ -528,31 +539,31 @@ static inline __u8 *tls_put(struct tlsbuf *b, size_t n)
 	return p;
 }
 
-static inline void tls_u8(struct tlsbuf *b, __u8 v)
+static inline void tlsb_u8(struct tlsbuf *b, __u8 v)
 {
-	*tls_put(b, 1) = v;
+	*tlsb_put(b, 1) = v;
 }
 
-static inline void tls_u16(struct tlsbuf *b, __u16 v)
+static inline void tlsb_u16(struct tlsbuf *b, __u16 v)
 {
-	pkt_wr16(tls_put(b, 2), v);
+	pkt_wr16(tlsb_put(b, 2), v);
 }
 
-static inline void tls_mem(struct tlsbuf *b, const void *p, size_t n)
+static inline void tlsb_mem(struct tlsbuf *b, const void *p, size_t n)
 {
 	if (n)
-		memcpy(tls_put(b, n), p, n);
+		memcpy(tlsb_put(b, n), p, n);
 }
 
-static inline void tls_fill(struct tlsbuf *b, size_t n)
+static inline void tlsb_fill(struct tlsbuf *b, size_t n)
 {
 	__u32 seed = b->len;
 
-	pkt_pattern(tls_put(b, n), n, seed);
+	pkt_pattern(tlsb_put(b, n), n, seed);
 }
 
 /* Store the length of what follows the @w-byte length field at @at. */
-static inline void tls_patch(struct tlsbuf *b, size_t at, int w)
+static inline void tlsb_patch(struct tlsbuf *b, size_t at, int w)
 {
 	size_t n = b->len - at - w;
 
@@ -565,41 +576,41 @@ static inline void tls_patch(struct tlsbuf *b, size_t at, int w)
 }
 
 /* Insert @n zero bytes at @at. */
-static inline void tls_insert(struct tlsbuf *b, size_t at, size_t n)
+static inline void tlsb_insert(struct tlsbuf *b, size_t at, size_t n)
 {
 	size_t tail = b->len - at;
 
-	tls_put(b, n);
+	tlsb_put(b, n);
 	memmove(b->b + at + n, b->b + at, tail);
 	memset(b->b + at, 0, n);
 }
 
-static inline __u16 tls_ver(const struct tlsbuf *b)
+static inline __u16 tlsb_ver(const struct tlsbuf *b)
 {
 	return b->version ? b->version : 0x0303;
 }
 
-/* Record header, length patched by tls_close(). Returns its offset. */
-static inline size_t tls_open(struct tlsbuf *b, __u8 type, __u16 version)
+/* Record header, length patched by tlsb_close(). Returns its offset. */
+static inline size_t tlsb_open(struct tlsbuf *b, __u8 type, __u16 version)
 {
 	size_t rec = b->len;
 
-	tls_u8(b, type);
-	tls_u16(b, version);
-	tls_u16(b, 0);
+	tlsb_u8(b, type);
+	tlsb_u16(b, version);
+	tlsb_u16(b, 0);
 	return rec;
 }
 
-static inline void tls_close(struct tlsbuf *b, size_t rec)
+static inline void tlsb_close(struct tlsbuf *b, size_t rec)
 {
-	tls_patch(b, rec + 3, 2);
+	tlsb_patch(b, rec + 3, 2);
 }
 
 /*
  * Cut the record at @rec, the last in @b, into records of at most @max
  * payload bytes, as a sender fragments a long handshake message.
  */
-static inline void tls_refragment(struct tlsbuf *b, size_t rec, size_t max)
+static inline void tlsb_refragment(struct tlsbuf *b, size_t rec, size_t max)
 {
 	size_t left = b->len - rec - 5;
 
@@ -609,7 +620,7 @@ static inline void tls_refragment(struct tlsbuf *b, size_t rec, size_t max)
 		size_t next = rec + 5 + max;
 
 		pkt_wr16(b->b + rec + 3, max);
-		tls_insert(b, next, 5);
+		tlsb_insert(b, next, 5);
 		memcpy(b->b + next, b->b + rec, 3);
 		rec = next;
 		left -= max;
@@ -618,7 +629,7 @@ static inline void tls_refragment(struct tlsbuf *b, size_t rec, size_t max)
 }
 
 /* Merge the records from @from to the end into one, with the first's header. */
-static inline void tls_coalesce(struct tlsbuf *b, size_t from)
+static inline void tlsb_coalesce(struct tlsbuf *b, size_t from)
 {
 	size_t r = from, out = from + 5;
 
@@ -637,198 +648,198 @@ static inline void tls_coalesce(struct tlsbuf *b, size_t from)
 	b->len = out;
 }
 
-/* Record and handshake headers; tls_hs_end() patches both. */
-static inline size_t tls_hs_begin(struct tlsbuf *b, __u8 type, __u16 version)
+/* Record and handshake headers; tlsb_hs_end() patches both. */
+static inline size_t tlsb_hs_begin(struct tlsbuf *b, __u8 type, __u16 version)
 {
-	size_t rec = tls_open(b, TLS_HANDSHAKE, version);
+	size_t rec = tlsb_open(b, TLSB_HANDSHAKE, version);
 
-	tls_u8(b, type);
-	tls_put(b, 3);
+	tlsb_u8(b, type);
+	tlsb_put(b, 3);
 	return rec;
 }
 
-static inline size_t tls_hs_end(struct tlsbuf *b, size_t rec)
+static inline size_t tlsb_hs_end(struct tlsbuf *b, size_t rec)
 {
-	tls_patch(b, rec + 6, 3);
-	if (b->len - rec - 5 > TLS_REC_MAX)
-		tls_refragment(b, rec, TLS_REC_MAX);
+	tlsb_patch(b, rec + 6, 3);
+	if (b->len - rec - 5 > TLSB_REC_MAX)
+		tlsb_refragment(b, rec, TLSB_REC_MAX);
 	else
-		tls_close(b, rec);
+		tlsb_close(b, rec);
 	return rec;
 }
 
-static inline void tls_u16_list(struct tlsbuf *b, int w, const __u16 *v, int n)
+static inline void tlsb_u16_list(struct tlsbuf *b, int w, const __u16 *v, int n)
 {
 	size_t at = b->len;
 
-	tls_put(b, w);
+	tlsb_put(b, w);
 	for (int i = 0; i < n; i++)
-		tls_u16(b, v[i]);
+		tlsb_u16(b, v[i]);
 	if (w == 1)
 		b->b[at] = 2 * n;
 	else
-		tls_patch(b, at, 2);
+		tlsb_patch(b, at, 2);
 }
 
-static inline void tls_alpn(struct tlsbuf *b, const char *const *names, int n)
+static inline void tlsb_alpn(struct tlsbuf *b, const char *const *names, int n)
 {
 	size_t at = b->len;
 
-	tls_put(b, 2);
+	tlsb_put(b, 2);
 	for (int i = 0; i < n; i++) {
 		size_t len = strlen(names[i]);
 
 		if (!len || len > 255)
 			pkt_fail("bad ALPN name");
-		tls_u8(b, len);
-		tls_mem(b, names[i], len);
+		tlsb_u8(b, len);
+		tlsb_mem(b, names[i], len);
 	}
-	tls_patch(b, at, 2);
+	tlsb_patch(b, at, 2);
 }
 
-static inline void tls_share(struct tlsbuf *b, const struct tls_share *s)
+static inline void tlsb_share_entry(struct tlsbuf *b, const struct tlsb_share *s)
 {
-	tls_u16(b, s->group);
-	tls_u16(b, s->len);
-	tls_fill(b, s->len);
+	tlsb_u16(b, s->group);
+	tlsb_u16(b, s->len);
+	tlsb_fill(b, s->len);
 }
 
 /* Canned bodies of some extensions; empty for the rest. */
-static inline void tls_canned(struct tlsbuf *b, __u16 type)
+static inline void tlsb_canned(struct tlsbuf *b, __u16 type)
 {
 	static const struct { __u16 type; __u8 len, body[6]; } canned[] = {
-		{ TLS_EXT_STATUS_REQUEST, 5, { 1, 0, 0, 0, 0 } },
-		{ TLS_EXT_EC_POINT_FORMATS, 2, { 1, 0 } },
-		{ TLS_EXT_COMPRESS_CERTIFICATE, 3, { 2, 0, 2 } },
-		{ TLS_EXT_PSK_KEY_EXCHANGE_MODES, 2, { 1, 1 } },
-		{ TLS_EXT_APPLICATION_SETTINGS, 5, { 0, 3, 2, 'h', '2' } },
-		{ TLS_EXT_RENEGOTIATION_INFO, 1, { 0 } },
+		{ TLSB_EXT_STATUS_REQUEST, 5, { 1, 0, 0, 0, 0 } },
+		{ TLSB_EXT_EC_POINT_FORMATS, 2, { 1, 0 } },
+		{ TLSB_EXT_COMPRESS_CERTIFICATE, 3, { 2, 0, 2 } },
+		{ TLSB_EXT_PSK_KEY_EXCHANGE_MODES, 2, { 1, 1 } },
+		{ TLSB_EXT_APPLICATION_SETTINGS, 5, { 0, 3, 2, 'h', '2' } },
+		{ TLSB_EXT_RENEGOTIATION_INFO, 1, { 0 } },
 	};
 
 	for (size_t i = 0; i < PKT_NELEM(canned); i++)
 		if (canned[i].type == type)
-			tls_mem(b, canned[i].body, canned[i].len);
+			tlsb_mem(b, canned[i].body, canned[i].len);
 }
 
-static inline void tls_ch_ext(struct tlsbuf *b, const struct tls_ch *c, __u16 type)
+static inline void tlsb_ch_ext(struct tlsbuf *b, const struct tlsb_ch *c, __u16 type)
 {
 	size_t at = b->len, n;
 	int i;
 
 	switch (type) {
-	case TLS_EXT_SERVER_NAME:
+	case TLSB_EXT_SERVER_NAME:
 		if (!c->sni)
 			break;
 		n = strlen(c->sni);
-		tls_u16(b, n + 3);
-		tls_u8(b, 0);	/* host_name */
-		tls_u16(b, n);
-		tls_mem(b, c->sni, n);
+		tlsb_u16(b, n + 3);
+		tlsb_u8(b, 0);	/* host_name */
+		tlsb_u16(b, n);
+		tlsb_mem(b, c->sni, n);
 		break;
-	case TLS_EXT_SUPPORTED_GROUPS:
-		tls_u16_list(b, 2, c->groups, c->n_groups);
+	case TLSB_EXT_SUPPORTED_GROUPS:
+		tlsb_u16_list(b, 2, c->groups, c->n_groups);
 		break;
-	case TLS_EXT_SIGNATURE_ALGORITHMS:
-		tls_u16_list(b, 2, c->sigalgs, c->n_sigalgs);
+	case TLSB_EXT_SIGNATURE_ALGORITHMS:
+		tlsb_u16_list(b, 2, c->sigalgs, c->n_sigalgs);
 		break;
-	case TLS_EXT_ALPN:
-		tls_alpn(b, c->alpn, c->n_alpn);
+	case TLSB_EXT_ALPN:
+		tlsb_alpn(b, c->alpn, c->n_alpn);
 		break;
-	case TLS_EXT_SUPPORTED_VERSIONS:
-		tls_u16_list(b, 1, c->versions, c->n_versions);
+	case TLSB_EXT_SUPPORTED_VERSIONS:
+		tlsb_u16_list(b, 1, c->versions, c->n_versions);
 		break;
-	case TLS_EXT_KEY_SHARE:
-		tls_put(b, 2);
+	case TLSB_EXT_KEY_SHARE:
+		tlsb_put(b, 2);
 		for (i = 0; i < c->n_shares; i++)
-			tls_share(b, &c->shares[i]);
-		tls_patch(b, at, 2);
+			tlsb_share_entry(b, &c->shares[i]);
+		tlsb_patch(b, at, 2);
 		break;
-	case TLS_EXT_PRE_SHARED_KEY:
-		tls_u16(b, c->psk_identity_len + 6);
-		tls_u16(b, c->psk_identity_len);
-		tls_fill(b, c->psk_identity_len + 4);	/* identity, obfuscated age */
-		tls_u16(b, 33);
-		tls_u8(b, 32);
-		tls_fill(b, 32);			/* binder */
+	case TLSB_EXT_PRE_SHARED_KEY:
+		tlsb_u16(b, c->psk_identity_len + 6);
+		tlsb_u16(b, c->psk_identity_len);
+		tlsb_fill(b, c->psk_identity_len + 4);	/* identity, obfuscated age */
+		tlsb_u16(b, 33);
+		tlsb_u8(b, 32);
+		tlsb_fill(b, 32);			/* binder */
 		break;
 	default:
-		tls_canned(b, type);
+		tlsb_canned(b, type);
 	}
 }
 
-static inline void tls_sh_ext(struct tlsbuf *b, const struct tls_sh *s, __u16 type)
+static inline void tlsb_sh_ext(struct tlsbuf *b, const struct tlsb_sh *s, __u16 type)
 {
 	switch (type) {
-	case TLS_EXT_SUPPORTED_VERSIONS:
-		tls_u16(b, s->selected_version);
+	case TLSB_EXT_SUPPORTED_VERSIONS:
+		tlsb_u16(b, s->selected_version);
 		break;
-	case TLS_EXT_KEY_SHARE:
+	case TLSB_EXT_KEY_SHARE:
 		if (s->hrr)
-			tls_u16(b, s->share.group);
+			tlsb_u16(b, s->share.group);
 		else
-			tls_share(b, &s->share);
+			tlsb_share_entry(b, &s->share);
 		break;
-	case TLS_EXT_PRE_SHARED_KEY:
-		tls_u16(b, s->psk_identity);
+	case TLSB_EXT_PRE_SHARED_KEY:
+		tlsb_u16(b, s->psk_identity);
 		break;
-	case TLS_EXT_ALPN:
-		tls_alpn(b, &s->alpn, !!s->alpn);
+	case TLSB_EXT_ALPN:
+		tlsb_alpn(b, &s->alpn, !!s->alpn);
 		break;
 	default:
-		tls_canned(b, type);
+		tlsb_canned(b, type);
 	}
 }
 
 /* Record with a ClientHello. Returns its offset. */
-static inline size_t tls_client_hello(struct tlsbuf *b, const struct tls_ch *c)
+static inline size_t tlsb_client_hello(struct tlsbuf *b, const struct tlsb_ch *c)
 {
 	size_t rec, at, exts, pad = 0, len;
 	int i;
 
-	if (c->sid_len > 32 || c->n_ciphers < 0 || c->n_ciphers > TLS_LIST_MAX ||
+	if (c->sid_len > 32 || c->n_ciphers < 0 || c->n_ciphers > TLSB_LIST_MAX ||
 	    c->n_comp < 0 || c->n_comp > 4 || c->n_alpn < 0 || c->n_alpn > 8 ||
 	    c->n_versions < 0 || c->n_versions > 8 || c->n_groups < 0 || c->n_groups > 16 ||
 	    c->n_sigalgs < 0 || c->n_sigalgs > 16 || c->n_shares < 0 || c->n_shares > 4 ||
-	    c->n_exts < 0 || c->n_exts > TLS_LIST_MAX)
-		pkt_fail("bad tls_ch");
+	    c->n_exts < 0 || c->n_exts > TLSB_LIST_MAX)
+		pkt_fail("bad tlsb_ch");
 
-	rec = tls_hs_begin(b, TLS_CLIENT_HELLO, c->record_version);
-	tls_u16(b, c->version);
-	tls_mem(b, c->random, 32);
-	tls_u8(b, c->sid_len);
-	tls_mem(b, c->sid, c->sid_len);
-	tls_u16_list(b, 2, c->ciphers, c->n_ciphers);
-	tls_u8(b, c->n_comp);
-	tls_mem(b, c->comp, c->n_comp);
+	rec = tlsb_hs_begin(b, TLSB_CLIENT_HELLO, c->record_version);
+	tlsb_u16(b, c->version);
+	tlsb_mem(b, c->random, 32);
+	tlsb_u8(b, c->sid_len);
+	tlsb_mem(b, c->sid, c->sid_len);
+	tlsb_u16_list(b, 2, c->ciphers, c->n_ciphers);
+	tlsb_u8(b, c->n_comp);
+	tlsb_mem(b, c->comp, c->n_comp);
 	if (c->n_exts) {
 		exts = b->len;
-		tls_put(b, 2);
+		tlsb_put(b, 2);
 		for (i = 0; i < c->n_exts; i++) {
-			const struct tls_ext *e = &c->exts[i];
+			const struct tlsb_ext *e = &c->exts[i];
 
-			tls_u16(b, e->type);
+			tlsb_u16(b, e->type);
 			at = b->len;
-			tls_put(b, 2);
+			tlsb_put(b, 2);
 			if (e->data)
-				tls_mem(b, e->data, e->len);
-			else if (e->type == TLS_EXT_PADDING)
+				tlsb_mem(b, e->data, e->len);
+			else if (e->type == TLSB_EXT_PADDING)
 				pad = b->len;
 			else
-				tls_ch_ext(b, c, e->type);
-			tls_patch(b, at, 2);
+				tlsb_ch_ext(b, c, e->type);
+			tlsb_patch(b, at, 2);
 		}
 		len = b->len - rec - 5;
 		if (pad && c->pad_to > len) {
-			tls_insert(b, pad, c->pad_to - len);
+			tlsb_insert(b, pad, c->pad_to - len);
 			pkt_wr16(b->b + pad - 2, c->pad_to - len);
 		}
-		tls_patch(b, exts, 2);
+		tlsb_patch(b, exts, 2);
 	}
-	return tls_hs_end(b, rec);
+	return tlsb_hs_end(b, rec);
 }
 
 /* Record with a ServerHello (or HelloRetryRequest). Returns its offset. */
-static inline size_t tls_server_hello(struct tlsbuf *b, const struct tls_sh *s)
+static inline size_t tlsb_server_hello(struct tlsbuf *b, const struct tlsb_sh *s)
 {
 	static const __u8 hrr_random[32] = {
 		0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
@@ -838,33 +849,33 @@ static inline size_t tls_server_hello(struct tlsbuf *b, const struct tls_sh *s)
 	int i;
 
 	if (s->sid_len > 32 || s->n_exts < 0 || s->n_exts > (int)PKT_NELEM(s->exts))
-		pkt_fail("bad tls_sh");
+		pkt_fail("bad tlsb_sh");
 
-	rec = tls_hs_begin(b, TLS_SERVER_HELLO, tls_ver(b));
-	tls_u16(b, s->version);
-	tls_mem(b, s->hrr ? hrr_random : s->random, 32);
-	tls_u8(b, s->sid_len);
-	tls_mem(b, s->sid, s->sid_len);
-	tls_u16(b, s->cipher);
-	tls_u8(b, s->comp);
+	rec = tlsb_hs_begin(b, TLSB_SERVER_HELLO, tlsb_ver(b));
+	tlsb_u16(b, s->version);
+	tlsb_mem(b, s->hrr ? hrr_random : s->random, 32);
+	tlsb_u8(b, s->sid_len);
+	tlsb_mem(b, s->sid, s->sid_len);
+	tlsb_u16(b, s->cipher);
+	tlsb_u8(b, s->comp);
 	if (s->n_exts) {
 		exts = b->len;
-		tls_put(b, 2);
+		tlsb_put(b, 2);
 		for (i = 0; i < s->n_exts; i++) {
-			const struct tls_ext *e = &s->exts[i];
+			const struct tlsb_ext *e = &s->exts[i];
 
-			tls_u16(b, e->type);
+			tlsb_u16(b, e->type);
 			at = b->len;
-			tls_put(b, 2);
+			tlsb_put(b, 2);
 			if (e->data)
-				tls_mem(b, e->data, e->len);
+				tlsb_mem(b, e->data, e->len);
 			else
-				tls_sh_ext(b, s, e->type);
-			tls_patch(b, at, 2);
+				tlsb_sh_ext(b, s, e->type);
+			tlsb_patch(b, at, 2);
 		}
-		tls_patch(b, exts, 2);
+		tlsb_patch(b, exts, 2);
 	}
-	return tls_hs_end(b, rec);
+	return tlsb_hs_end(b, rec);
 }
 
 /*
@@ -872,21 +883,21 @@ static inline size_t tls_server_hello(struct tlsbuf *b, const struct tls_sh *s)
  * extensions, GREASE included, ALPN h2 and http/1.1, a 32-byte session id.
  * With @pq, X25519MLKEM768 is offered and shared first (~1.8 KB hello).
  */
-static inline void tls_ch_browser(struct tls_ch *c, const char *sni, bool pq)
+static inline void tlsb_ch_browser(struct tlsb_ch *c, const char *sni, bool pq)
 {
 	static const __u16 ciphers[] = {
-		TLS_GREASE(0), 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030,
+		TLSB_GREASE(0), 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030,
 		0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
 	};
 	static const __u16 sigalgs[] = {
 		0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
 	};
 	static const __u16 exts[] = {
-		TLS_GREASE(1), TLS_EXT_SERVER_NAME, TLS_EXT_EXTENDED_MASTER_SECRET,
-		TLS_EXT_RENEGOTIATION_INFO, TLS_EXT_SUPPORTED_GROUPS, TLS_EXT_EC_POINT_FORMATS,
-		TLS_EXT_SESSION_TICKET, TLS_EXT_ALPN, TLS_EXT_STATUS_REQUEST,
-		TLS_EXT_SIGNATURE_ALGORITHMS, TLS_EXT_SCT, TLS_EXT_KEY_SHARE,
-		TLS_EXT_PSK_KEY_EXCHANGE_MODES, TLS_EXT_SUPPORTED_VERSIONS, TLS_GREASE(2),
+		TLSB_GREASE(1), TLSB_EXT_SERVER_NAME, TLSB_EXT_EXTENDED_MASTER_SECRET,
+		TLSB_EXT_RENEGOTIATION_INFO, TLSB_EXT_SUPPORTED_GROUPS, TLSB_EXT_EC_POINT_FORMATS,
+		TLSB_EXT_SESSION_TICKET, TLSB_EXT_ALPN, TLSB_EXT_STATUS_REQUEST,
+		TLSB_EXT_SIGNATURE_ALGORITHMS, TLSB_EXT_SCT, TLSB_EXT_KEY_SHARE,
+		TLSB_EXT_PSK_KEY_EXCHANGE_MODES, TLSB_EXT_SUPPORTED_VERSIONS, TLSB_GREASE(2),
 	};
 	size_t i;
 
@@ -903,19 +914,19 @@ static inline void tls_ch_browser(struct tls_ch *c, const char *sni, bool pq)
 	c->n_alpn = 2;
 	c->alpn[0] = "h2";
 	c->alpn[1] = "http/1.1";
-	c->versions[c->n_versions++] = TLS_GREASE(3);
+	c->versions[c->n_versions++] = TLSB_GREASE(3);
 	c->versions[c->n_versions++] = 0x0304;
 	c->versions[c->n_versions++] = 0x0303;
-	c->groups[c->n_groups++] = TLS_GREASE(4);
-	c->shares[c->n_shares++] = (struct tls_share){ TLS_GREASE(4), 1 };
+	c->groups[c->n_groups++] = TLSB_GREASE(4);
+	c->shares[c->n_shares++] = (struct tlsb_share){ TLSB_GREASE(4), 1 };
 	if (pq) {
-		c->groups[c->n_groups++] = TLS_GROUP_X25519MLKEM768;
-		c->shares[c->n_shares++] = (struct tls_share){ TLS_GROUP_X25519MLKEM768, 1216 };
+		c->groups[c->n_groups++] = TLSB_GROUP_X25519MLKEM768;
+		c->shares[c->n_shares++] = (struct tlsb_share){ TLSB_GROUP_X25519MLKEM768, 1216 };
 	}
-	c->groups[c->n_groups++] = TLS_GROUP_X25519;
-	c->shares[c->n_shares++] = (struct tls_share){ TLS_GROUP_X25519, 32 };
-	c->groups[c->n_groups++] = TLS_GROUP_SECP256R1;
-	c->groups[c->n_groups++] = TLS_GROUP_SECP384R1;
+	c->groups[c->n_groups++] = TLSB_GROUP_X25519;
+	c->shares[c->n_shares++] = (struct tlsb_share){ TLSB_GROUP_X25519, 32 };
+	c->groups[c->n_groups++] = TLSB_GROUP_SECP256R1;
+	c->groups[c->n_groups++] = TLSB_GROUP_SECP384R1;
 	c->n_sigalgs = PKT_NELEM(sigalgs);
 	memcpy(c->sigalgs, sigalgs, sizeof(sigalgs));
 	for (i = 0; i < PKT_NELEM(exts); i++)
@@ -923,12 +934,12 @@ static inline void tls_ch_browser(struct tls_ch *c, const char *sni, bool pq)
 }
 
 /*
- * ServerHello answering tls_ch_browser(). 0x0304: TLS_AES_128_GCM_SHA256,
+ * ServerHello answering tlsb_ch_browser(). 0x0304: TLS_AES_128_GCM_SHA256,
  * supported_versions and an X25519 key_share, the client's session id
  * echoed. Lower: that legacy version, ECDHE-RSA-AES128-GCM-SHA256,
  * renegotiation_info and extended_master_secret, a new session id.
  */
-static inline void tls_sh_init(struct tls_sh *s, __u16 version)
+static inline void tlsb_sh_init(struct tlsb_sh *s, __u16 version)
 {
 	memset(s, 0, sizeof(*s));
 	pkt_pattern(s->random, sizeof(s->random), 3);
@@ -938,150 +949,176 @@ static inline void tls_sh_init(struct tls_sh *s, __u16 version)
 		pkt_pattern(s->sid, sizeof(s->sid), 2);
 		s->cipher = 0x1301;
 		s->selected_version = version;
-		s->share = (struct tls_share){ TLS_GROUP_X25519, 32 };
-		s->exts[s->n_exts++].type = TLS_EXT_KEY_SHARE;
-		s->exts[s->n_exts++].type = TLS_EXT_SUPPORTED_VERSIONS;
+		s->share = (struct tlsb_share){ TLSB_GROUP_X25519, 32 };
+		s->exts[s->n_exts++].type = TLSB_EXT_KEY_SHARE;
+		s->exts[s->n_exts++].type = TLSB_EXT_SUPPORTED_VERSIONS;
 	} else {
 		s->version = version;
 		pkt_pattern(s->sid, sizeof(s->sid), 4);
 		s->cipher = 0xc02f;
-		s->exts[s->n_exts++].type = TLS_EXT_RENEGOTIATION_INFO;
-		s->exts[s->n_exts++].type = TLS_EXT_EXTENDED_MASTER_SECRET;
+		s->exts[s->n_exts++].type = TLSB_EXT_RENEGOTIATION_INFO;
+		s->exts[s->n_exts++].type = TLSB_EXT_EXTENDED_MASTER_SECRET;
 	}
 }
 
 /* Handshake message with @len filler bytes as body. */
-static inline size_t tls_handshake(struct tlsbuf *b, __u8 type, size_t len)
+static inline size_t tlsb_handshake(struct tlsbuf *b, __u8 type, size_t len)
 {
-	size_t rec = tls_hs_begin(b, type, tls_ver(b));
+	size_t rec = tlsb_hs_begin(b, type, tlsb_ver(b));
 
-	tls_fill(b, len);
-	return tls_hs_end(b, rec);
+	tlsb_fill(b, len);
+	return tlsb_hs_end(b, rec);
 }
 
-/* TLS <= 1.2 Certificate: @n certificates of @len dummy DER bytes (>= 4). */
-static inline size_t tls_certificate(struct tlsbuf *b, size_t len, int n)
+/*
+ * TLS <= 1.2 Certificate: @n X.509 certificates of @len bytes (>= 113): an
+ * empty-named RSA certificate whose signature is @len - 113 filler bytes.
+ */
+static inline size_t tlsb_certificate(struct tlsbuf *b, size_t len, int n)
 {
-	size_t rec = tls_hs_begin(b, TLS_CERTIFICATE, tls_ver(b)), at = b->len;
+	static const __u8 sigalg[] = {	/* sha256WithRSAEncryption */
+		0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00,
+	};
+	static const __u8 tbs[] = {
+		0x30, 0x57,
+		0xa0, 0x03, 0x02, 0x01, 0x02,		/* v3 */
+		0x02, 0x01, 0x01,			/* serial */
+		0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00,
+		0x30, 0x00,				/* issuer */
+		0x30, 0x1e,				/* validity */
+		0x17, 0x0d, '2', '5', '0', '1', '0', '1', '0', '0', '0', '0', '0', '0', 'Z',
+		0x17, 0x0d, '3', '5', '0', '1', '0', '1', '0', '0', '0', '0', '0', '0', 'Z',
+		0x30, 0x00,				/* subject */
+		0x30, 0x1a,				/* rsaEncryption, n = 11, e = 3 */
+		0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+		0x03, 0x09, 0x00, 0x30, 0x06, 0x02, 0x01, 0x0b, 0x02, 0x01, 0x03,
+	};
+	size_t rec, at, sig = len - 4 - sizeof(tbs) - sizeof(sigalg) - 4;
 
-	if (len < 4 || len > 0xffff + 4)
+	if (len < 4 + sizeof(tbs) + sizeof(sigalg) + 5 || len > 0xffff)
 		pkt_fail("bad certificate length");
-	tls_put(b, 3);
+	rec = tlsb_hs_begin(b, TLSB_CERTIFICATE, tlsb_ver(b));
+	at = b->len;
+	tlsb_put(b, 3);
 	for (int i = 0; i < n; i++) {
-		pkt_wr24(tls_put(b, 3), len);
-		tls_u8(b, 0x30);	/* SEQUENCE, long form length */
-		tls_u8(b, 0x82);
-		tls_u16(b, len - 4);
-		tls_fill(b, len - 4);
+		pkt_wr24(tlsb_put(b, 3), len);
+		tlsb_u16(b, 0x3082);		/* SEQUENCE, 2-byte length */
+		tlsb_u16(b, len - 4);
+		tlsb_mem(b, tbs, sizeof(tbs));
+		tlsb_mem(b, sigalg, sizeof(sigalg));
+		tlsb_u16(b, 0x0382);		/* BIT STRING */
+		tlsb_u16(b, sig);
+		tlsb_u8(b, 0);			/* unused bits */
+		tlsb_fill(b, sig - 1);
 	}
-	tls_patch(b, at, 3);
-	return tls_hs_end(b, rec);
+	tlsb_patch(b, at, 3);
+	return tlsb_hs_end(b, rec);
 }
 
 /* ECDHE X25519 parameters signed with rsa_pss_rsae_sha256 (2048-bit). */
-static inline size_t tls_server_key_exchange(struct tlsbuf *b)
+static inline size_t tlsb_server_key_exchange(struct tlsbuf *b)
 {
-	size_t rec = tls_hs_begin(b, TLS_SERVER_KEY_EXCHANGE, tls_ver(b));
+	size_t rec = tlsb_hs_begin(b, TLSB_SERVER_KEY_EXCHANGE, tlsb_ver(b));
 
-	tls_u8(b, 3);		/* named_curve */
-	tls_u16(b, TLS_GROUP_X25519);
-	tls_u8(b, 32);
-	tls_fill(b, 32);
-	tls_u16(b, 0x0804);
-	tls_u16(b, 256);
-	tls_fill(b, 256);
-	return tls_hs_end(b, rec);
+	tlsb_u8(b, 3);		/* named_curve */
+	tlsb_u16(b, TLSB_GROUP_X25519);
+	tlsb_u8(b, 32);
+	tlsb_fill(b, 32);
+	tlsb_u16(b, 0x0804);
+	tlsb_u16(b, 256);
+	tlsb_fill(b, 256);
+	return tlsb_hs_end(b, rec);
 }
 
 /* TLS 1.2 CertificateRequest: RSA and ECDSA, two signature schemes, no CAs. */
-static inline size_t tls_certificate_request(struct tlsbuf *b)
+static inline size_t tlsb_certificate_request(struct tlsbuf *b)
 {
 	static const __u16 sigalgs[] = { 0x0403, 0x0804 };
-	size_t rec = tls_hs_begin(b, TLS_CERTIFICATE_REQUEST, tls_ver(b));
+	size_t rec = tlsb_hs_begin(b, TLSB_CERTIFICATE_REQUEST, tlsb_ver(b));
 
-	tls_u8(b, 2);
-	tls_u8(b, 1);		/* rsa_sign */
-	tls_u8(b, 64);		/* ecdsa_sign */
-	tls_u16_list(b, 2, sigalgs, PKT_NELEM(sigalgs));
-	tls_u16(b, 0);
-	return tls_hs_end(b, rec);
+	tlsb_u8(b, 2);
+	tlsb_u8(b, 1);		/* rsa_sign */
+	tlsb_u8(b, 64);		/* ecdsa_sign */
+	tlsb_u16_list(b, 2, sigalgs, PKT_NELEM(sigalgs));
+	tlsb_u16(b, 0);
+	return tlsb_hs_end(b, rec);
 }
 
-static inline size_t tls_server_hello_done(struct tlsbuf *b)
+static inline size_t tlsb_server_hello_done(struct tlsbuf *b)
 {
-	return tls_handshake(b, TLS_SERVER_HELLO_DONE, 0);
+	return tlsb_handshake(b, TLSB_SERVER_HELLO_DONE, 0);
 }
 
 /* ECDHE ClientKeyExchange: a 32-byte public key. */
-static inline size_t tls_client_key_exchange(struct tlsbuf *b)
+static inline size_t tlsb_client_key_exchange(struct tlsbuf *b)
 {
-	size_t rec = tls_hs_begin(b, TLS_CLIENT_KEY_EXCHANGE, tls_ver(b));
+	size_t rec = tlsb_hs_begin(b, TLSB_CLIENT_KEY_EXCHANGE, tlsb_ver(b));
 
-	tls_u8(b, 32);
-	tls_fill(b, 32);
-	return tls_hs_end(b, rec);
+	tlsb_u8(b, 32);
+	tlsb_fill(b, 32);
+	return tlsb_hs_end(b, rec);
 }
 
 /* Record of @len filler bytes: encrypted handshake, alert or data. */
-static inline size_t tls_record(struct tlsbuf *b, __u8 type, size_t len)
+static inline size_t tlsb_record(struct tlsbuf *b, __u8 type, size_t len)
 {
-	size_t rec = tls_open(b, type, tls_ver(b));
+	size_t rec = tlsb_open(b, type, tlsb_ver(b));
 
-	tls_fill(b, len);
-	tls_close(b, rec);
+	tlsb_fill(b, len);
+	tlsb_close(b, rec);
 	return rec;
 }
 
-static inline size_t tls_app_data(struct tlsbuf *b, size_t len)
+static inline size_t tlsb_app_data(struct tlsbuf *b, size_t len)
 {
-	return tls_record(b, TLS_APPLICATION_DATA, len);
+	return tlsb_record(b, TLSB_APPLICATION_DATA, len);
 }
 
-static inline size_t tls_ccs(struct tlsbuf *b)
+static inline size_t tlsb_ccs(struct tlsbuf *b)
 {
-	size_t rec = tls_open(b, TLS_CHANGE_CIPHER_SPEC, tls_ver(b));
+	size_t rec = tlsb_open(b, TLSB_CHANGE_CIPHER_SPEC, tlsb_ver(b));
 
-	tls_u8(b, 1);
-	tls_close(b, rec);
+	tlsb_u8(b, 1);
+	tlsb_close(b, rec);
 	return rec;
 }
 
 /* Plaintext alert: @level 1 warning, 2 fatal. */
-static inline size_t tls_alert(struct tlsbuf *b, __u8 level, __u8 code)
+static inline size_t tlsb_alert(struct tlsbuf *b, __u8 level, __u8 code)
 {
-	size_t rec = tls_open(b, TLS_ALERT, tls_ver(b));
+	size_t rec = tlsb_open(b, TLSB_ALERT, tlsb_ver(b));
 
-	tls_u8(b, level);
-	tls_u8(b, code);
-	tls_close(b, rec);
+	tlsb_u8(b, level);
+	tlsb_u8(b, code);
+	tlsb_close(b, rec);
 	return rec;
 }
 
 /* SSLv2-format ClientHello (2-byte header), @ciphers as 3-byte 00xxxx specs. */
-static inline size_t tls_sslv2_hello(struct tlsbuf *b, __u16 version, const __u16 *ciphers, int n)
+static inline size_t tlsb_sslv2_hello(struct tlsbuf *b, __u16 version, const __u16 *ciphers, int n)
 {
 	size_t rec = b->len;
 
-	tls_u16(b, 0x8000 | (9 + 3 * n + 16));
-	tls_u8(b, TLS_CLIENT_HELLO);
-	tls_u16(b, version);
-	tls_u16(b, 3 * n);
-	tls_u16(b, 0);		/* session id */
-	tls_u16(b, 16);		/* challenge */
+	tlsb_u16(b, 0x8000 | (9 + 3 * n + 16));
+	tlsb_u8(b, TLSB_CLIENT_HELLO);
+	tlsb_u16(b, version);
+	tlsb_u16(b, 3 * n);
+	tlsb_u16(b, 0);		/* session id */
+	tlsb_u16(b, 16);		/* challenge */
 	for (int i = 0; i < n; i++) {
-		tls_u8(b, 0);
-		tls_u16(b, ciphers[i]);
+		tlsb_u8(b, 0);
+		tlsb_u16(b, ciphers[i]);
 	}
-	tls_fill(b, 16);
+	tlsb_fill(b, 16);
 	return rec;
 }
 
 /* @len filler bytes starting with 0x00: neither a TLS record nor SSLv2. */
-static inline size_t tls_garbage(struct tlsbuf *b, size_t len)
+static inline size_t tlsb_garbage(struct tlsbuf *b, size_t len)
 {
 	size_t at = b->len;
 
-	tls_fill(b, len);
+	tlsb_fill(b, len);
 	if (len)
 		b->b[at] = 0;
 	return at;
@@ -1091,15 +1128,15 @@ static inline size_t tls_garbage(struct tlsbuf *b, size_t len)
  * Offset in @b of extension @type (its type field) in the ClientHello or
  * ServerHello record at @rec, or -1.
  */
-static inline long tls_ext_offset(const struct tlsbuf *b, size_t rec, __u16 type)
+static inline long tlsb_ext_offset(const struct tlsbuf *b, size_t rec, __u16 type)
 {
 	const __u8 *p = b->b;
 	size_t i = rec + 5 + 4 + 2 + 32, end;
 	bool ch;
 
-	if (rec + 9 > b->len || p[rec] != TLS_HANDSHAKE)
+	if (rec + 9 > b->len || p[rec] != TLSB_HANDSHAKE)
 		return -1;
-	ch = p[rec + 5] == TLS_CLIENT_HELLO;
+	ch = p[rec + 5] == TLSB_CLIENT_HELLO;
 	if (i + 1 > b->len)
 		return -1;
 	i += 1 + p[i];
@@ -1125,9 +1162,9 @@ static inline long tls_ext_offset(const struct tlsbuf *b, size_t rec, __u16 type
 }
 
 /* Offset in @b of the SNI host name in the ClientHello at @rec, or -1. */
-static inline long tls_sni_offset(const struct tlsbuf *b, size_t rec)
+static inline long tlsb_sni_offset(const struct tlsbuf *b, size_t rec)
 {
-	long e = tls_ext_offset(b, rec, TLS_EXT_SERVER_NAME);
+	long e = tlsb_ext_offset(b, rec, TLSB_EXT_SERVER_NAME);
 
 	return e < 0 ? -1 : e + 9;
 }

@@ -1,0 +1,816 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Unit tests of the real BPF programs through BPF_PROG_TEST_RUN: crafted
+ * conversations go through xdp_tlsnoop (and tc_tlsnoop), and the events
+ * they leave in the ring buffer are checked field by field, together with
+ * the collector's diagnosis. Every run must return the pass verdict.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pkt.h"
+#include "tlsnoop.h"
+#include "tlsnoop.skel.h"
+#include "diagnose.h"
+
+#define XDP_PASS_ 2
+#define TC_ACT_OK_ 0
+#define MAX_EVENTS 64
+
+static struct tlsnoop_bpf *skel;
+static struct ring_buffer *rb;
+static struct event events[MAX_EVENTS];
+static int n_events;
+static int passed, failed;
+static const char *current;
+static bool use_tc;
+
+#define CHECK(cond, fmt, ...)							\
+	do {									\
+		if (cond) {							\
+			passed++;						\
+		} else {							\
+			failed++;						\
+			fprintf(stderr, "FAIL %s:%d [%s] " fmt "\n", __FILE__,	\
+				__LINE__, current, ##__VA_ARGS__);		\
+		}								\
+	} while (0)
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size >= sizeof(struct event) && n_events < MAX_EVENTS)
+		memcpy(&events[n_events++], data, sizeof(struct event));
+	return 0;
+}
+
+static __u64 stat_sum(enum tlsnoop_stat s)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	__u64 vals[256] = {}, sum = 0;
+	__u32 k = s;
+
+	if (ncpu > 256 || bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &k, vals))
+		return 0;
+	for (i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static void run_frame(const struct pkt *p)
+{
+	int fd = bpf_program__fd(use_tc ? skel->progs.tc_tlsnoop : skel->progs.xdp_tlsnoop);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf, .data_size_in = p->len,
+		    .repeat = 1);
+	int err = bpf_prog_test_run_opts(fd, &opts);
+
+	CHECK(!err, "test run failed: %s", strerror(errno));
+	CHECK(opts.retval == (use_tc ? TC_ACT_OK_ : XDP_PASS_), "verdict %u is not pass",
+	      opts.retval);
+}
+
+static int flows_count(void)
+{
+	int fd = bpf_map__fd(skel->maps.flows), n = 0;
+	struct flow_key k, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* Start each test with no flows and no events. */
+static void reset(const char *name)
+{
+	int fd = bpf_map__fd(skel->maps.flows);
+	struct flow_key k;
+
+	current = name;
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+	ring_buffer__consume(rb);
+	n_events = 0;
+}
+
+static int collect(void)
+{
+	ring_buffer__consume(rb);
+	return n_events;
+}
+
+/* ------------------------------------------------------------ conversations */
+
+struct conv {
+	struct pkt_flow f;
+	struct pkt frames[8];
+};
+
+static void conv_init(struct conv *c, int family, int vlans)
+{
+	struct pkt_l3l4 o = {
+		.family = family,
+		.saddr = family == 6 ? "2001:db8::2" : "198.18.0.2",
+		.daddr = family == 6 ? "2001:db8::1" : "198.18.0.1",
+		.sport = 40000, .dport = 443, .seq = 1000, .vlans = vlans,
+		.vlan_id = { 100, 200 },
+	};
+
+	pkt_flow_init(&c->f, &o);
+}
+
+/* One segment from side `dir` (0 client, 1 server) with the bytes of b. */
+static void send_bytes(struct conv *c, int dir, __u8 flags, const void *data, size_t len)
+{
+	pkt_flow_send(&c->f, dir, &c->frames[0], flags | PKT_ACK, data, len);
+	run_frame(&c->frames[0]);
+}
+
+static void send_tls(struct conv *c, int dir, const struct tlsbuf *b)
+{
+	send_bytes(c, dir, PKT_PSH, b->b, b->len);
+}
+
+/* Segments of b cut at `cuts`. */
+static void send_split(struct conv *c, int dir, const struct tlsbuf *b, const size_t *cuts,
+		       size_t n)
+{
+	size_t i, frames = pkt_flow_split(&c->f, dir, c->frames, PKT_ACK, b->b, b->len, cuts, n);
+
+	for (i = 0; i < frames; i++)
+		run_frame(&c->frames[i]);
+}
+
+static void tcp_handshake(struct conv *c)
+{
+	size_t i, n = pkt_flow_handshake(&c->f, c->frames);
+
+	for (i = 0; i < n; i++)
+		run_frame(&c->frames[i]);
+}
+
+static void client_hello(struct tlsbuf *b, const char *sni, bool pq)
+{
+	struct tlsb_ch ch;
+
+	tlsb_ch_browser(&ch, sni, pq);
+	if (!sni) {
+		int i, n = 0;
+
+		for (i = 0; i < ch.n_exts; i++)
+			if (ch.exts[i].type != TLSB_EXT_SERVER_NAME)
+				ch.exts[n++] = ch.exts[i];
+		ch.n_exts = n;
+	}
+	memset(b, 0, sizeof(*b));
+	tlsb_client_hello(b, &ch);
+}
+
+static void server_hello(struct tlsbuf *b, __u16 version)
+{
+	struct tlsb_sh sh;
+
+	tlsb_sh_init(&sh, version);
+	memset(b, 0, sizeof(*b));
+	tlsb_server_hello(b, &sh);
+}
+
+/* The single event of a test, with its diagnosis. */
+static const struct event *one_event(struct diagnosis *d)
+{
+	int n = collect();
+
+	CHECK(n == 1, "expected 1 event, got %d", n);
+	if (n < 1)
+		return NULL;
+	diagnose(&events[0], d);
+	return &events[0];
+}
+
+static bool hist_is(const struct event *e, const char *want)
+{
+	return e->flow.hist_len == strlen(want) && !memcmp(e->flow.hist, want, e->flow.hist_len);
+}
+
+static bool sni_is(const struct event *e, const char *want)
+{
+	return e->flow.ch.sni_len == strlen(want) && !memcmp(e->flow.ch.sni, want, strlen(want));
+}
+
+/* ------------------------------------------------------------------- tests */
+
+static struct tlsbuf b;
+static struct conv c;
+
+/* A TLS 1.3 handshake up to the client's Finished. */
+static void tls13_until_client_finished(const char *sni)
+{
+	tcp_handshake(&c);
+	client_hello(&b, sni, false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0304);
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x17, 30);	/* EncryptedExtensions */
+	tlsb_record(&b, 0x17, 900);	/* Certificate */
+	tlsb_record(&b, 0x17, 280);	/* CertificateVerify */
+	tlsb_record(&b, 0x17, 53);	/* Finished */
+	send_tls(&c, 1, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x17, 53);
+	send_tls(&c, 0, &b);
+}
+
+static void test_tls13_success(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset(use_tc ? "tls13_success_tc" : "tls13_success");
+	conv_init(&c, 4, 0);
+	tls13_until_client_finished("a.example");
+	CHECK(collect() == 0, "no event before the server answers the client's Finished");
+	memset(&b, 0, sizeof(b));
+	tlsb_record(&b, 0x17, 250);	/* NewSessionTicket */
+	send_tls(&c, 1, &b);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(e->end_cause == END_ESTABLISHED, "end %u", e->end_cause);
+	CHECK(d.success, "not success");
+	CHECK(e->flow.sh.version == 0x0304 && e->flow.sh.cipher == 0x1301, "version %x cipher %x",
+	      e->flow.sh.version, e->flow.sh.cipher);
+	CHECK(sni_is(e, "a.example"), "sni %.*s", e->flow.ch.sni_len, e->flow.ch.sni);
+	CHECK(e->flow.ch.max_version == 0x0304 && e->flow.ch.legacy_version == 0x0303,
+	      "max %x legacy %x", e->flow.ch.max_version, e->flow.ch.legacy_version);
+	CHECK(e->flow.ch.versions_mask == (VERSION_BIT(0x0304) | VERSION_BIT(0x0303)), "mask %x",
+	      e->flow.ch.versions_mask);
+	CHECK(e->flow.ch.cipher_count == 16 && e->flow.ch.ext_count == 15, "ciphers %u exts %u",
+	      e->flow.ch.cipher_count, e->flow.ch.ext_count);
+	CHECK(e->flow.ch.alpn_len == 12 && !memcmp(e->flow.ch.alpn, "\x02h2\x08http/1.1", 12),
+	      "alpn");
+	CHECK(e->flow.ch.session_id_len == 32, "sid %u", e->flow.ch.session_id_len);
+	CHECK((e->flow.ch.flags & HELLO_HAS_KEY_SHARE) && !(e->flow.ch.flags & HELLO_HAS_PSK) &&
+	      !(e->flow.ch.flags & HELLO_HAS_EARLY_DATA), "flags %x", e->flow.ch.flags);
+	CHECK(!(e->flow.sh.flags & SERVER_RESUMED), "TLS 1.3 sid echo is not resumption");
+	CHECK(hist_is(e, "CsiddddIDd"), "hist %.*s", e->flow.hist_len, e->flow.hist);
+	CHECK(!memcmp(e->key.client_addr, "\xc6\x12\x00\x02", 4) && e->key.client_port == 40000 &&
+	      e->key.server_port == 443 && e->key.family == 4, "key");
+	CHECK(e->flow.syn_seen && e->flow.t_first <= e->flow.t_client_hello &&
+	      e->flow.t_client_hello <= e->flow.t_server_hello && e->flow.t_server_hello <= e->t_end,
+	      "times");
+	CHECK(flows_count() == 0, "flow left behind");
+}
+
+static void test_tls12_success(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("tls12_success");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "b.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0303);
+	tlsb_certificate(&b, 1200, 2);
+	tlsb_server_key_exchange(&b);
+	tlsb_server_hello_done(&b);
+	send_tls(&c, 1, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_client_key_exchange(&b);
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x16, 40);	/* encrypted Finished */
+	send_tls(&c, 0, &b);
+	CHECK(collect() == 0, "established too early");
+	memset(&b, 0, sizeof(b));
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x16, 40);
+	send_tls(&c, 1, &b);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(d.success && e->end_cause == END_ESTABLISHED, "not established");
+	CHECK(e->flow.sh.version == 0x0303 && e->flow.sh.cipher == 0xc02f, "version %x cipher %x",
+	      e->flow.sh.version, e->flow.sh.cipher);
+	CHECK(hist_is(e, "CsxknGIFif"), "hist %.*s", e->flow.hist_len, e->flow.hist);
+	CHECK(e->flow.sh.flags & SERVER_CERT, "certificate not seen");
+	CHECK(!(e->flow.sh.flags & SERVER_RESUMED), "new session id is not resumption");
+}
+
+static void test_tls12_resumed(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+	struct tlsb_sh sh;
+
+	reset("tls12_resumed");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "b.example", false);
+	send_tls(&c, 0, &b);
+	tlsb_sh_init(&sh, 0x0303);
+	pkt_pattern(sh.sid, sizeof(sh.sid), 2);	/* echo of tlsb_ch_browser's id */
+	memset(&b, 0, sizeof(b));
+	tlsb_server_hello(&b, &sh);
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x16, 40);
+	send_tls(&c, 1, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x16, 40);
+	send_tls(&c, 0, &b);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(d.success && (e->flow.sh.flags & SERVER_RESUMED), "resumption not seen");
+	CHECK(hist_is(e, "CsifIF"), "hist %.*s", e->flow.hist_len, e->flow.hist);
+}
+
+/* A server alert in answer to the ClientHello. */
+static void alert_case(const char *name, const char *sni, __u8 code, enum reason want)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset(name);
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, sni, false);
+	send_tls(&c, 0, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_alert(&b, 2, code);
+	send_tls(&c, 1, &b);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(e->end_cause == END_ALERT && e->flow.alert.from == SIDE_SERVER &&
+	      e->flow.alert.code == code && e->flow.alert.level == 2 &&
+	      !(e->flow.alert.flags & ALERT_ENCRYPTED), "alert %u from %u", e->flow.alert.code,
+	      e->flow.alert.from);
+	CHECK(!d.success && d.reason == want && !d.inferred, "reason %s, want %s",
+	      reason_name(d.reason), reason_name(want));
+	CHECK(hist_is(e, "Cl"), "hist %.*s", e->flow.hist_len, e->flow.hist);
+}
+
+static void test_server_alerts(void)
+{
+	alert_case("protocol_version", "a.example", 70, REASON_PROTOCOL_VERSION);
+	alert_case("no_shared_cipher", "a.example", 40, REASON_NO_SHARED_CIPHER);
+	alert_case("missing_sni", NULL, 112, REASON_MISSING_SNI);
+	alert_case("unknown_sni", "nope.example", 112, REASON_UNKNOWN_SNI);
+	alert_case("alpn_mismatch", "a.example", 120, REASON_ALPN_MISMATCH);
+	alert_case("other_alert", "a.example", 50, REASON_OTHER_ALERT);
+}
+
+/* TLS 1.2: the client refuses the server's certificate with a plaintext alert. */
+static void client_cert_alert(const char *name, __u8 code, enum reason want)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset(name);
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "a.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0303);
+	tlsb_certificate(&b, 1200, 2);
+	tlsb_server_key_exchange(&b);
+	tlsb_server_hello_done(&b);
+	send_tls(&c, 1, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_alert(&b, 2, code);
+	send_tls(&c, 0, &b);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(e->flow.alert.from == SIDE_CLIENT && e->flow.alert.code == code, "alert");
+	CHECK(d.reason == want, "reason %s want %s", reason_name(d.reason), reason_name(want));
+}
+
+static void test_client_alerts(void)
+{
+	client_cert_alert("unknown_ca", 48, REASON_UNTRUSTED_CERTIFICATE);
+	client_cert_alert("bad_certificate", 42, REASON_UNTRUSTED_CERTIFICATE);
+	client_cert_alert("expired", 45, REASON_EXPIRED_CERTIFICATE);
+	client_cert_alert("revoked", 44, REASON_REVOKED_CERTIFICATE);
+}
+
+/* TLS 1.2 mutual TLS: the server asked for a certificate and refuses it. */
+static void test_tls12_mtls(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("tls12_mtls");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "a.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0303);
+	tlsb_certificate(&b, 1200, 2);
+	tlsb_server_key_exchange(&b);
+	tlsb_certificate_request(&b);
+	tlsb_server_hello_done(&b);
+	send_tls(&c, 1, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_handshake(&b, 11, 3);	/* empty Certificate */
+	tlsb_client_key_exchange(&b);
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x16, 40);
+	send_tls(&c, 0, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_alert(&b, 2, 40);
+	send_tls(&c, 1, &b);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(e->flow.sh.flags & SERVER_CERT_REQUEST, "CertificateRequest not seen");
+	CHECK(d.reason == REASON_CLIENT_CERTIFICATE, "reason %s", reason_name(d.reason));
+	CHECK(hist_is(e, "CsxkrnXGIFl"), "hist %.*s", e->flow.hist_len, e->flow.hist);
+}
+
+/* TLS 1.3: the client's encrypted alert before its Finished, then FIN. */
+static void test_tls13_client_rejects(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("tls13_client_encrypted_alert");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "a.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0304);
+	tlsb_record(&b, 0x17, 30);
+	tlsb_record(&b, 0x17, 900);
+	tlsb_record(&b, 0x17, 280);
+	tlsb_record(&b, 0x17, 53);
+	send_tls(&c, 1, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x17, 19);
+	send_tls(&c, 0, &b);
+	CHECK(collect() == 0, "an alert-sized record alone is not yet a failure");
+	send_bytes(&c, 0, PKT_FIN, NULL, 0);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(e->end_cause == END_CLOSE && (e->flow.alert.flags & ALERT_ENCRYPTED) &&
+	      e->flow.alert.from == SIDE_CLIENT && e->flow.alert.record_len == 19, "alert");
+	CHECK(d.reason == REASON_UNTRUSTED_CERTIFICATE && d.inferred, "reason %s inferred %d",
+	      reason_name(d.reason), d.inferred);
+}
+
+/* TLS 1.3 mutual TLS: a client flight with a certificate, the server's
+ * encrypted alert, then RST (haproxy). */
+static void test_tls13_mtls(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("tls13_mtls");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "a.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0304);
+	tlsb_record(&b, 0x17, 30);
+	tlsb_record(&b, 0x17, 60);	/* CertificateRequest */
+	tlsb_record(&b, 0x17, 900);
+	tlsb_record(&b, 0x17, 280);
+	tlsb_record(&b, 0x17, 53);
+	send_tls(&c, 1, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x17, 800);
+	tlsb_record(&b, 0x17, 280);
+	tlsb_record(&b, 0x17, 53);
+	send_tls(&c, 0, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_record(&b, 0x17, 19);
+	send_tls(&c, 1, &b);
+	CHECK(collect() == 0, "not established by an alert-sized record");
+	send_bytes(&c, 1, PKT_RST, NULL, 0);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(e->flow.alert.from == SIDE_SERVER && (e->flow.alert.flags & ALERT_ENCRYPTED), "alert");
+	CHECK(e->flow.close_from == SIDE_SERVER && e->flow.close_kind == CLOSE_RST, "close");
+	CHECK(d.reason == REASON_CLIENT_CERTIFICATE && d.inferred, "reason %s",
+	      reason_name(d.reason));
+}
+
+static void test_not_tls(void)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("not_tls");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	send_bytes(&c, 0, PKT_PSH, get, sizeof(get) - 1);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(e->end_cause == END_NOT_TLS && e->flow.not_tls_from == SIDE_CLIENT, "end %u",
+	      e->end_cause);
+	CHECK(!memcmp(e->flow.peek, "GET / HT", 8), "peek");
+	CHECK(d.reason == REASON_NOT_TLS, "reason %s", reason_name(d.reason));
+}
+
+static void test_no_client_hello(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("no_client_hello");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	send_bytes(&c, 0, PKT_FIN, NULL, 0);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(e->end_cause == END_CLOSE && e->flow.close_from == SIDE_CLIENT &&
+	      e->flow.close_kind == CLOSE_FIN, "close");
+	CHECK(d.reason == REASON_NO_CLIENT_HELLO, "reason %s", reason_name(d.reason));
+}
+
+static void test_aborts(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+	int side;
+
+	for (side = 0; side < 2; side++) {
+		reset(side ? "server_abort" : "client_abort");
+		conv_init(&c, 4, 0);
+		tcp_handshake(&c);
+		client_hello(&b, "a.example", false);
+		send_tls(&c, 0, &b);
+		send_bytes(&c, side, PKT_RST, NULL, 0);
+		e = one_event(&d);
+		if (!e)
+			continue;
+		CHECK(d.reason == (side ? REASON_SERVER_ABORT : REASON_CLIENT_ABORT), "reason %s",
+		      reason_name(d.reason));
+	}
+}
+
+/* A post-quantum sized hello split so that the SNI is in the last segment. */
+static void split_case(const char *name, int pieces, bool pq)
+{
+	const struct event *e;
+	size_t cuts[2];
+	long sni;
+
+	reset(name);
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "split.example", pq);
+	sni = tlsb_sni_offset(&b, 0);
+	CHECK(sni > 20, "sni offset %ld", sni);
+	cuts[0] = 10;
+	cuts[1] = sni - 5;
+	if (pieces == 2)
+		cuts[0] = sni - 5;
+	send_split(&c, 0, &b, cuts, pieces - 1);
+	server_hello(&b, 0x0304);
+	send_tls(&c, 1, &b);
+	send_bytes(&c, 1, PKT_RST, NULL, 0);
+	CHECK(collect() == 1, "events %d", n_events);
+	if (n_events < 1)
+		return;
+	e = &events[0];
+	CHECK(sni_is(e, "split.example"), "sni %.*s", e->flow.ch.sni_len, e->flow.ch.sni);
+	CHECK(e->flow.ch.flags & HELLO_SPLIT, "not flagged split");
+	CHECK(!(e->flow.ch.flags & HELLO_TRUNCATED), "truncated");
+	CHECK(e->flow.ch.max_version == 0x0304 && e->flow.ch.alpn_len == 12, "versions/alpn");
+	CHECK(e->flow.sh.version == 0x0304, "server hello after a split hello");
+	CHECK(hist_is(e, "Cs"), "hist %.*s", e->flow.hist_len, e->flow.hist);
+}
+
+static void test_split_hellos(void)
+{
+	split_case("split_2", 2, false);
+	split_case("split_3", 3, false);
+	split_case("split_3_pq", 3, true);
+}
+
+/* SNI behind two VLAN tags, IP options, IPv6 extension headers, TCP options. */
+static void layout_case(const char *name, int family, int vlans, __u8 ip_opt, __u8 tcp_opt,
+			int n_ext6)
+{
+	const struct event *e;
+
+	reset(name);
+	conv_init(&c, family, vlans);
+	c.f.dir[0].ip_optlen = c.f.dir[1].ip_optlen = ip_opt;
+	c.f.dir[0].tcp_optlen = c.f.dir[1].tcp_optlen = tcp_opt;
+	c.f.dir[0].n_ext6 = c.f.dir[1].n_ext6 = n_ext6;
+	c.f.dir[0].ext6[0] = c.f.dir[1].ext6[0] = (struct pkt_ext6){ 0, 16 };	/* hop-by-hop */
+	c.f.dir[0].ext6[1] = c.f.dir[1].ext6[1] = (struct pkt_ext6){ 60, 8 };	/* dest opts */
+	tcp_handshake(&c);
+	client_hello(&b, "layout.example", false);
+	send_tls(&c, 0, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_alert(&b, 2, 112);
+	send_tls(&c, 1, &b);
+	CHECK(collect() == 1, "events %d", n_events);
+	if (n_events < 1)
+		return;
+	e = &events[0];
+	CHECK(sni_is(e, "layout.example") && e->key.family == family, "sni/family");
+	if (family == 6)
+		CHECK(!memcmp(e->key.client_addr, "\x20\x01\x0d\xb8", 4) &&
+		      e->key.client_addr[15] == 2, "ipv6 client address");
+}
+
+static void test_layouts(void)
+{
+	layout_case("vlan1_ipopts", 4, 1, 12, 20, 0);
+	layout_case("vlan2_tcpopts", 4, 2, 40, 40, 0);
+	layout_case("ipv6", 6, 0, 0, 12, 0);
+	layout_case("ipv6_ext_vlan", 6, 2, 0, 20, 2);
+}
+
+static void test_fragment_skipped(void)
+{
+	struct pkt_l3l4 o = {
+		.family = 4, .saddr = "198.18.0.2", .daddr = "198.18.0.1", .sport = 40001,
+		.dport = 443, .flags = PKT_SYN, .seq = 1, .frag_mf = true,
+	};
+	__u64 before = stat_sum(STAT_FRAGMENTS);
+
+	reset("fragment");
+	pkt_tcp(&c.frames[0], &o, NULL, 0);
+	run_frame(&c.frames[0]);
+	CHECK(flows_count() == 0, "a fragment opened a flow");
+	CHECK(stat_sum(STAT_FRAGMENTS) == before + 1, "fragment not counted");
+}
+
+static void test_unwatched_port(void)
+{
+	reset("unwatched");
+	conv_init(&c, 4, 0);
+	c.f.dir[0].dport = c.f.dir[1].sport = 8080;
+	tcp_handshake(&c);
+	client_hello(&b, "a.example", false);
+	send_tls(&c, 0, &b);
+	CHECK(flows_count() == 0 && collect() == 0, "unwatched port tracked");
+}
+
+/* Without a SYN, only a well-formed ClientHello opens a flow. */
+static void test_midstream(void)
+{
+	static const __u8 fake[] = { 0x16, 0x03, 0x03, 0x00, 0x40, 0x01, 0x00, 0x10, 0x00 };
+	const struct event *e;
+
+	reset("midstream_hello");
+	conv_init(&c, 4, 0);
+	client_hello(&b, "mid.example", false);
+	send_tls(&c, 0, &b);
+	CHECK(flows_count() == 1, "hello without SYN not tracked");
+	send_bytes(&c, 1, PKT_RST, NULL, 0);
+	CHECK(collect() == 1, "events %d", n_events);
+	e = &events[0];
+	CHECK(n_events && sni_is(e, "mid.example") && !e->flow.syn_seen, "sni");
+
+	reset("midstream_encrypted");
+	conv_init(&c, 4, 0);
+	send_bytes(&c, 0, PKT_PSH, fake, sizeof(fake));
+	CHECK(flows_count() == 0, "an inconsistent handshake record opened a flow");
+}
+
+static void test_sslv2(void)
+{
+	static const __u16 ciphers[] = { 0x0035, 0x002f };
+	struct diagnosis d;
+
+	reset("sslv2_hello");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	memset(&b, 0, sizeof(b));
+	tlsb_sslv2_hello(&b, 0x0301, ciphers, 2);
+	send_tls(&c, 0, &b);
+	send_bytes(&c, 1, PKT_RST, NULL, 0);
+	if (!one_event(&d))
+		return;
+	CHECK(events[0].flow.ch.flags & HELLO_SSLV2, "not flagged sslv2");
+	CHECK(d.reason == REASON_PROTOCOL_VERSION, "reason %s", reason_name(d.reason));
+}
+
+static void test_hrr(void)
+{
+	struct tlsb_sh sh;
+	const struct event *e;
+
+	reset("hello_retry_request");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "a.example", false);
+	send_tls(&c, 0, &b);
+	tlsb_sh_init(&sh, 0x0304);
+	sh.hrr = true;
+	memset(&b, 0, sizeof(b));
+	tlsb_server_hello(&b, &sh);
+	send_tls(&c, 1, &b);
+	client_hello(&b, "a.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0304);
+	send_tls(&c, 1, &b);
+	send_bytes(&c, 0, PKT_RST, NULL, 0);
+	CHECK(collect() == 1, "events %d", n_events);
+	if (!n_events)
+		return;
+	e = &events[0];
+	CHECK(hist_is(e, "CjCs"), "hist %.*s", e->flow.hist_len, e->flow.hist);
+	CHECK((e->flow.sh.flags & SERVER_HELLO_SEEN) && e->flow.sh.version == 0x0304, "sh");
+}
+
+/* Every truncation of a ClientHello frame, and garbage: always pass. */
+static void test_truncated_and_garbage(void)
+{
+	struct pkt *f = &c.frames[1];
+	size_t len;
+
+	reset("truncated");
+	conv_init(&c, 4, 0);
+	client_hello(&b, "cut.example", true);
+	pkt_flow_send(&c.f, 0, f, PKT_ACK | PKT_PSH, b.b, b.len > 1400 ? 1400 : b.len);
+	/* BPF_PROG_TEST_RUN takes nothing shorter than an Ethernet header. */
+	for (len = 14; len <= f->len; len += (len < 120 ? 1 : 37)) {
+		struct pkt cut = *f;
+
+		cut.len = len;
+		run_frame(&cut);
+		reset("truncated");
+	}
+	reset("garbage");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	memset(&b, 0, sizeof(b));
+	tlsb_garbage(&b, 300);
+	send_tls(&c, 0, &b);
+	CHECK(collect() == 1 && events[0].end_cause == END_NOT_TLS, "garbage not reported");
+}
+
+int main(void)
+{
+	int err;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_bpf: must run as root (loads BPF programs)\n");
+		return 1;
+	}
+	skel = tlsnoop_bpf__open();
+	if (!skel)
+		return 1;
+	skel->rodata->watched_ports[443 >> 3] |= 1 << (443 & 7);
+	skel->rodata->watched_ports[8443 >> 3] |= 1 << (8443 & 7);
+	err = tlsnoop_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "test_bpf: load failed: %s\n", strerror(-err));
+		return 1;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	if (!rb)
+		return 1;
+
+	test_tls13_success();
+	test_tls12_success();
+	test_tls12_resumed();
+	test_server_alerts();
+	test_client_alerts();
+	test_tls12_mtls();
+	test_tls13_client_rejects();
+	test_tls13_mtls();
+	test_not_tls();
+	test_no_client_hello();
+	test_aborts();
+	test_split_hellos();
+	test_layouts();
+	test_fragment_skipped();
+	test_unwatched_port();
+	test_midstream();
+	test_sslv2();
+	test_hrr();
+	test_truncated_and_garbage();
+	use_tc = true;
+	test_tls13_success();
+	test_split_hellos();
+	test_layouts();
+
+	ring_buffer__free(rb);
+	tlsnoop_bpf__destroy(skel);
+	printf("test_bpf: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
