@@ -33,6 +33,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	if (level == LIBBPF_INFO && !verbose)
 		return 0;
+	/* Looking for a stale filter where there is none is not a problem. */
+	if (!verbose && strstr(fmt, "Kernel error message"))
+		return 0;
 	return vfprintf(stderr, fmt, args);
 }
 

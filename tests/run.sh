@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Run every test suite (as root) and end with the total: "N passed, N failed".
+# Suites: C unit tests of the collector, BPF_PROG_TEST_RUN tests of the real
+# programs, the packet builder's self-check (tshark), and the end-to-end lab.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+total_pass=0
+total_fail=0
+
+# Run one suite; take its own "N passed, N failed" line, or count a suite
+# that printed none as one failure.
+suite() {
+	local name=$1; shift
+	local log rc p f
+	log=$(mktemp)
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	read -r p f < <(grep -Eo '([0-9]+) passed(, ([0-9]+) failed)?' "$log" | tail -1 |
+		sed -E 's/([0-9]+) passed(, ([0-9]+) failed)?/\1 \3/')
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "$name: exited $rc without reporting a failure; counted as one"
+		f=1
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "$name: ran no test; counted as one failure"
+		f=1
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	rm -f "$log"
+}
+
+suite "collector unit tests" .output/test_user
+suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
+suite "packet builder self-check" tests/unit/check_pkt.sh
+suite "end-to-end lab" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+echo
+echo "${total_pass} passed, ${total_fail} failed"
+[ "$total_fail" -eq 0 ]
