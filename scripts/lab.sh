@@ -49,6 +49,14 @@ kill_pidfile() {
 	rm -f "$file"
 }
 
+# Running, and not a zombie waiting for its parent (or init) to reap it.
+running() {
+	local stat
+	stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
 # SIGTERM, wait up to 3 s, then SIGKILL.
 kill_pids() {
 	local pid i alive
@@ -57,7 +65,7 @@ kill_pids() {
 	for ((i = 0; i < 30; i++)); do
 		alive=0
 		for pid in "$@"; do
-			kill -0 "$pid" 2>/dev/null && alive=1
+			running "$pid" && alive=1
 		done
 		[ $alive -eq 0 ] && return 0
 		sleep 0.1

@@ -17,8 +17,12 @@ suite() {
 	echo "=== $name"
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	read -r p f < <(grep -Eo '([0-9]+) passed(, ([0-9]+) failed)?' "$log" | tail -1 |
-		sed -E 's/([0-9]+) passed(, ([0-9]+) failed)?/\1 \3/')
+	# The last line that counts tests, in either order ("3 passed, 1 failed"
+	# or pytest's "1 failed, 3 passed").
+	local line
+	line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
+	p=$(grep -Eo '[0-9]+ passed' <<<"$line" | grep -Eo '[0-9]+')
+	f=$(grep -Eo '[0-9]+ failed' <<<"$line" | grep -Eo '[0-9]+')
 	p=${p:-0}; f=${f:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "$name: exited $rc without reporting a failure; counted as one"

@@ -9,16 +9,14 @@ static void format_addr(__u8 family, const __u8 *addr, char *buf)
 }
 
 /* Offered versions from the ClientHello, highest first. Without a
- * supported_versions extension a client offers its legacy version and
- * those below it down to TLS 1.0. */
+ * supported_versions extension only the legacy version is known. */
 static void decode_offered(struct report *r, const struct client_hello *ch)
 {
 	__u8 mask = ch->versions_mask;
 	int v;
 
-	if (!(ch->flags & HELLO_HAS_SUPP_VERSIONS) && ch->legacy_version)
-		for (v = 0x0300; v <= ch->legacy_version && v <= 0x0304; v++)
-			mask |= VERSION_BIT(v);
+	if (!(ch->flags & HELLO_HAS_SUPP_VERSIONS))
+		mask = VERSION_BIT(ch->legacy_version);
 	for (v = 0x0304; v >= 0x0300; v--)
 		if (mask & VERSION_BIT(v))
 			r->offered[r->n_offered++] = tls_version_name(v);

@@ -99,11 +99,30 @@ class Lab:
             time.sleep(0.1)
 
 
+def _wait_shielded(proc, timeout):
+    """proc.wait() that a Ctrl-C cannot cut short: teardown must finish (pytest is already
+    tearing down after the first Ctrl-C; a second one is swallowed). Kills proc after
+    timeout. Returns whether an interrupt was swallowed."""
+    deadline = time.monotonic() + timeout
+    interrupted = False
+    while True:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            break
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+    return interrupted
+
+
 def _lab_down(d):
-    try:
-        _run([LAB_SH, "down", d], timeout=60, check=False)
-    except subprocess.TimeoutExpired:
-        pass
+    # Own session: a Ctrl-C on the terminal does not reach lab.sh down.
+    p = subprocess.Popen([str(LAB_SH), "down", str(d)], stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    _wait_shielded(p, 60)
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +188,7 @@ class Tlsnoop:
             time.sleep(0.1)
         self.error = ("tlsnoop did not print 'tlsnoop: attached' within %.0f s; stderr:\n%s"
                       % (ATTACH_WAIT_S, self.stderr()))
-        self.stop()
+        self.stop(teardown=True)
 
     def require(self):
         if self.error:
@@ -181,18 +200,23 @@ class Tlsnoop:
         except FileNotFoundError:
             return ""
 
-    def stop(self):
-        """SIGINT, wait (bounded), SIGKILL if needed. Idempotent; returns the exit status."""
+    def stop(self, teardown=False):
+        """SIGINT, wait (bounded), SIGKILL if needed. Idempotent; returns the exit status.
+        In teardown, Ctrl-C does not interrupt the wait."""
         if self.proc is None or self.returncode is not None:
             return self.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
+            if teardown:
+                _wait_shielded(self.proc, STOP_WAIT_S)
+            else:
+                try:
+                    self.proc.wait(timeout=STOP_WAIT_S)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            if self.proc.returncode == -signal.SIGKILL:
                 self.stop_error = "tlsnoop did not exit within %.0f s of SIGINT" % STOP_WAIT_S
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_WAIT_S)
         self.returncode = self.proc.returncode
         return self.returncode
 
@@ -235,9 +259,11 @@ class Tlsnoop:
                             "stderr:\n%s" % (self.proc.returncode, ip, self.stderr()),
                             pytrace=False)
             if time.monotonic() > deadline:
-                pytest.fail("no event with source.ip %s within %.0f s; %d events so far, last "
-                            "ones:\n%s" % (ip, wait, len(self.events()), "\n".join(
-                                json.dumps(e) for e in self.events()[-3:])), pytrace=False)
+                pytest.fail("no event with source.ip %s within %.0f s; %d events so far in %s "
+                            "(tlsnoop stderr: %s), last ones:\n%s" % (
+                                ip, wait, len(self.events()), self.events_path,
+                                self.stderr_path, "\n".join(
+                                    json.dumps(e) for e in self.events()[-3:])), pytrace=False)
             time.sleep(0.1)
 
 
@@ -275,4 +301,4 @@ def tlsnoop(lab, tmp_path_factory):
         t.start()
         yield t
     finally:
-        t.stop()
+        t.stop(teardown=True)
