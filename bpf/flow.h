@@ -450,7 +450,10 @@ static __always_inline int first_payload(void *ctx, bool xdp, struct flow *f,
 		hist_add(f, side, 'c');
 		return SEGMENT_GO_ON;
 	}
-	if (b[0] >= TLS_CT_CCS && b[0] <= TLS_CT_HEARTBEAT && (n < 2 || b[1] == 3))
+	/* A client opens with a handshake record; a server with one, or with
+	 * an alert refusing the hello. */
+	if ((b[0] == TLS_CT_HANDSHAKE || (side == SIDE_SERVER && b[0] == TLS_CT_ALERT)) &&
+	    (n < 2 || b[1] == 3))
 		return SEGMENT_GO_ON;
 	f->not_tls_from = side;
 	__builtin_memcpy(f->peek, b, sizeof(b));

@@ -57,10 +57,24 @@ static void ports_string(const struct options *o, char *buf, size_t size)
 		len += snprintf(buf + len, size - len, "%s%u", i ? "," : "", o->ports[i]);
 }
 
+/* Say so as soon as events are lost, not only in the summary. */
+static void warn_new_drops(struct collector *c, __u64 *reported)
+{
+	__u64 stats[STAT_MAX];
+
+	collector_stats(c, stats);
+	if (stats[STAT_RINGBUF_DROPS] > *reported) {
+		fprintf(stderr, "tlsnoop: warning: %llu events lost so far: ring buffer full\n",
+			(unsigned long long)stats[STAT_RINGBUF_DROPS]);
+		*reported = stats[STAT_RINGBUF_DROPS];
+	}
+}
+
 static int run(struct collector *c, const struct options *o)
 {
 	__u64 start = mono_now_ns(), last_expire = start;
 	__u64 end = o->duration_sec ? start + o->duration_sec * 1000000000ULL : 0;
+	__u64 dropped = 0;
 	int err;
 
 	while (!exiting) {
@@ -72,6 +86,7 @@ static int run(struct collector *c, const struct options *o)
 		}
 		if (mono_now_ns() - last_expire >= EXPIRE_EVERY_NS) {
 			collector_expire(c);
+			warn_new_drops(c, &dropped);
 			last_expire = mono_now_ns();
 		}
 		if (end && mono_now_ns() >= end)

@@ -525,6 +525,17 @@ static void test_not_tls(void)
 	      e->end_cause);
 	CHECK(!memcmp(e->flow.peek, "GET / HT", 8), "peek");
 	CHECK(d.reason == REASON_NOT_TLS, "reason %s", reason_name(d.reason));
+
+	/* A record, but not a handshake: not a TLS client either. */
+	reset("not_tls_appdata_first");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	memset(&b, 0, sizeof(b));
+	tlsb_record(&b, 0x17, 40);
+	send_tls(&c, 0, &b);
+	if (one_event(&d))
+		CHECK(d.reason == REASON_NOT_TLS && events[0].flow.peek[0] == 0x17, "reason %s",
+		      reason_name(d.reason));
 }
 
 static void test_no_client_hello(void)
