@@ -38,6 +38,15 @@ $(OUTPUT)/tlsnoop.bpf.o: bpf/tlsnoop.bpf.c $(BPF_HDRS) | $(OUTPUT)
 $(OUTPUT)/tlsnoop.skel.h: $(OUTPUT)/tlsnoop.bpf.o
 	$(BPFTOOL) gen skeleton $< name tlsnoop_bpf > $@
 
+# Benchmark baseline: an XDP program that only returns XDP_PASS.
+$(OUTPUT)/baseline.bpf.o: bench/baseline.bpf.c | $(OUTPUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(BPFTOOL) gen object $@ $@.tmp
+	rm -f $@.tmp
+
+$(OUTPUT)/baseline.skel.h: $(OUTPUT)/baseline.bpf.o
+	$(BPFTOOL) gen skeleton $< name baseline_bpf > $@
+
 $(OUTPUT)/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -65,8 +74,9 @@ bench: deps
 	$(MAKE) all $(OUTPUT)/bench_bpf
 	bench/run.sh
 
-$(OUTPUT)/bench_bpf: bench/bench_bpf.c tests/unit/*.h $(USER_OBJS)
-	$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) $(LDFLAGS) -o $@
+$(OUTPUT)/bench_bpf: bench/bench_bpf.c tests/unit/*.h $(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h \
+		$(OUTPUT)/baseline.skel.h | $(OUTPUT)
+	$(CC) $(CFLAGS) -Itests/unit $< $(LDLIBS) $(LDFLAGS) -o $@
 
 clean:
 	rm -rf $(OUTPUT) tlsnoop

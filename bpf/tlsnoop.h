@@ -115,7 +115,6 @@ enum end_cause {
 	END_CLOSE,		/* FIN or RST before established */
 	END_NOT_TLS,		/* first payload of a side is not a TLS record */
 	END_TIMEOUT,		/* idle half-done handshake expired by the collector */
-	END_FLUSH,		/* collector exiting with the handshake pending */
 };
 
 enum close_kind {
@@ -189,7 +188,6 @@ enum tlsnoop_stat {
 	STAT_FLOW_FULL,		/* flow could not be created */
 	STAT_HELLO_TRUNCATED,	/* hello larger than TLSNOOP_HELLO_MAX */
 	STAT_DESYNC,		/* record stream lost (gap, reorder) */
-	STAT_NONLINEAR,		/* headers not in the linear area (TC) */
 	STAT_FRAGMENTS,		/* IP fragments skipped */
 	STAT_MAX,
 };
