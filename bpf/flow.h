@@ -603,8 +603,11 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 			return;
 	}
 	f->t_last = bpf_ktime_get_ns();
-	if (flags & TCP_SYN)
+	/* A SYN carries data only with TCP Fast Open: then it is the hello. */
+	if ((flags & TCP_SYN) && !j->payload_len)
 		return;
+	if (flags & TCP_SYN)
+		j->seq++;	/* the SYN itself takes one sequence number */
 	if (j->payload_len && flow_payload(ctx, xdp, f, key, j))
 		return;
 	if (flags & (TCP_FIN | TCP_RST))

@@ -701,6 +701,30 @@ static void test_midstream(void)
 	CHECK(flows_count() == 0, "an inconsistent handshake record opened a flow");
 }
 
+/* TCP Fast Open: the ClientHello rides on the SYN. */
+static void test_fast_open(void)
+{
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("fast_open");
+	conv_init(&c, 4, 0);
+	client_hello(&b, "tfo.example", false);
+	pkt_flow_send(&c.f, 0, &c.frames[0], PKT_SYN, b.b, b.len);
+	run_frame(&c.frames[0]);
+	pkt_flow_send(&c.f, 1, &c.frames[0], PKT_SYN | PKT_ACK, NULL, 0);
+	run_frame(&c.frames[0]);
+	memset(&b, 0, sizeof(b));
+	tlsb_alert(&b, 2, 112);
+	send_tls(&c, 1, &b);
+	e = one_event(&d);
+	if (!e)
+		return;
+	CHECK(sni_is(e, "tfo.example") && e->flow.syn_seen, "sni %.*s", e->flow.ch.sni_len,
+	      e->flow.ch.sni);
+	CHECK(d.reason == REASON_UNKNOWN_SNI, "reason %s", reason_name(d.reason));
+}
+
 static void test_sslv2(void)
 {
 	static const __u16 ciphers[] = { 0x0035, 0x002f };
@@ -812,6 +836,7 @@ int main(void)
 	test_fragment_skipped();
 	test_unwatched_port();
 	test_midstream();
+	test_fast_open();
 	test_sslv2();
 	test_hrr();
 	test_truncated_and_garbage();
