@@ -40,7 +40,9 @@ suite() {
 suite "collector unit tests" .output/test_user
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
 suite "packet builder self-check" tests/unit/check_pkt.sh
-suite "end-to-end lab" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+suite "end-to-end lab, XDP ingress" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+suite "end-to-end lab, TC ingress" env TLSNOOP_E2E_HOOK=tc \
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_e2e.py
 
 echo
 echo "${total_pass} passed, ${total_fail} failed"

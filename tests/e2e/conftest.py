@@ -10,6 +10,7 @@ tears everything down at the end, also when tests fail or are interrupted.
 
 Environment:
   TLSNOOP_BIN           binary to test (default: ./tlsnoop at the repository root)
+  TLSNOOP_E2E_HOOK      xdp (default) or tc: tlsnoop's --hook
   TLSNOOP_E2E_WAIT      seconds to wait for a case's event (default 6)
   TLSNOOP_E2E_LAB_ONLY  1: do not run tlsnoop; only check that the lab and the clients
                         behave as the tests expect (the event checks are skipped)
@@ -162,7 +163,8 @@ class Tlsnoop:
 
     def argv(self):
         return ["ip", "netns", "exec", SRV_NS, str(self.bin), "-i", "veth-srv",
-                "-p", "443,8443", "--json", "-o", str(self.events_path), "--timeout", "3"]
+                "-p", "443,8443", "--json", "-o", str(self.events_path), "--timeout", "3",
+                "--hook", os.environ.get("TLSNOOP_E2E_HOOK", "xdp")]
 
     def start(self):
         if not self.bin.exists():
