@@ -33,6 +33,11 @@
 #ifndef TLS_LOOP
 #define TLS_LOOP(n, cb, data) bpf_loop(n, cb, data, 0)
 #endif
+#ifdef __bpf__
+#define TLS_UNROLL _Pragma("unroll")
+#else
+#define TLS_UNROLL
+#endif
 /* In BPF the hello parsers are global functions: verified once, on their
  * own, instead of once per path that reaches them. */
 #ifndef TLS_PARSER
@@ -224,6 +229,7 @@ static long tls_client_ext_cb(__u32 i, void *data)
 {
 	struct client_ext_walk *w = data;
 
+	(void)i;
 	if (w->c.off >= w->c.end)
 		return 1;
 	return tls_client_ext(&w->c, w->ch, &w->x) ? 1 : 0;
@@ -342,7 +348,8 @@ static __always_inline int tls_is_hrr(const __u8 *buf, __u32 off)
 {
 	int i;
 
-#pragma unroll
+	/* Unrolled in BPF, so the constant folds into the code. */
+	TLS_UNROLL
 	for (i = 0; i < 32; i++)
 		if (tls_u8_at(buf, off + i) != tls_hrr_random[i])
 			return 0;
@@ -391,6 +398,7 @@ static long tls_server_ext_cb(__u32 i, void *data)
 {
 	struct server_ext_walk *w = data;
 
+	(void)i;
 	if (w->c.off >= w->c.end)
 		return 1;
 	return tls_server_ext(&w->c, w->sh) ? 1 : 0;

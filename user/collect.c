@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "hello.h"
 #include "output.h"
 
 /* Expired keys are gathered first and deleted after the walk, so that
@@ -76,6 +77,23 @@ int collector_poll(struct collector *c, int timeout_ms)
 	return err == -EINTR ? 0 : err;
 }
 
+/* A ClientHello whose rest never came: parse the part the kernel holds. */
+static void partial_hello(struct collector *c, struct event *e)
+{
+	int fd = bpf_map__fd(c->skel->maps.hello_bufs);
+	struct hello_buf *hb = malloc(sizeof(*hb));
+	struct flow *f = &e->flow;
+
+	if (hb && !bpf_map_lookup_elem(fd, &e->key, hb) && hb->have <= TLSNOOP_HELLO_MAX) {
+		hello_parse_client(hb, hb->have, &f->ch);
+		f->ch.flags |= HELLO_TRUNCATED;
+		if (f->hist_len < TLSNOOP_HIST_MAX)
+			f->hist[f->hist_len++] = 'C';
+		bpf_map_delete_elem(fd, &e->key);
+	}
+	free(hb);
+}
+
 __u64 collector_expire(struct collector *c)
 {
 	int fd = bpf_map__fd(c->skel->maps.flows);
@@ -107,6 +125,8 @@ __u64 collector_expire(struct collector *c)
 		e.key = expired[i];
 		e.t_end = now;
 		e.end_cause = END_TIMEOUT;
+		if (e.flow.hello_reasm)
+			partial_hello(c, &e);
 		collector_event(c, &e);
 	}
 	free(expired);

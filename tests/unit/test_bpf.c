@@ -15,6 +15,7 @@
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
 #include "diagnose.h"
+#include "hello.h"
 
 #define XDP_PASS_ 2
 #define TC_ACT_OK_ 0
@@ -798,6 +799,36 @@ static void test_truncated_and_garbage(void)
 	CHECK(collect() == 1 && events[0].end_cause == END_NOT_TLS, "garbage not reported");
 }
 
+/* The userspace build of the parser must read a hello as the kernel does. */
+static void same_hello_case(const char *name, const char *sni, bool pq)
+{
+	static struct hello_buf hb;
+	struct client_hello user = {};
+	const struct client_hello *kern;
+
+	reset(name);
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, sni, pq);
+	send_tls(&c, 0, &b);
+	send_bytes(&c, 0, PKT_RST, NULL, 0);
+	CHECK(collect() == 1, "events %d", n_events);
+	if (!n_events)
+		return;
+	kern = &events[0].flow.ch;
+	memset(&hb, 0, sizeof(hb));
+	memcpy(hb.data, b.b, b.len);
+	CHECK(!hello_parse_client(&hb, b.len, &user), "userspace parse failed");
+	CHECK(!memcmp(kern, &user, sizeof(user)), "kernel and userspace parses differ");
+}
+
+static void test_same_parser(void)
+{
+	same_hello_case("same_parser_browser", "same.example", false);
+	same_hello_case("same_parser_pq", "pq.same.example", true);
+	same_hello_case("same_parser_no_sni", NULL, false);
+}
+
 int main(void)
 {
 	int err;
@@ -840,6 +871,7 @@ int main(void)
 	test_sslv2();
 	test_hrr();
 	test_truncated_and_garbage();
+	test_same_parser();
 	use_tc = true;
 	test_tls13_success();
 	test_split_hellos();
