@@ -252,29 +252,26 @@ static __always_inline void tls_client_versions(const __u8 *buf, struct hello_ex
 	}
 }
 
+/* Copy a name of `len` bytes at `off`, cut to `max`; returns the length kept. */
+#define TLS_COPY_NAME(dst, max, buf, off, len, truncated_flag, ch)	\
+	({								\
+		__u32 __len = (len);					\
+		if (__len > (max)) {					\
+			__len = (max);					\
+			(ch)->flags |= (truncated_flag);		\
+		}							\
+		if (__len)						\
+			TLS_COPY_MAX(dst, __len, max, buf, off);	\
+		__len;							\
+	})
+
 static __always_inline void tls_copy_names(const __u8 *buf, struct hello_exts *x,
 					   struct client_hello *ch)
 {
-	__u32 len;
-
-	if (x->sni_len) {
-		len = x->sni_len;
-		if (len > TLSNOOP_SNI_MAX) {
-			len = TLSNOOP_SNI_MAX;
-			ch->flags |= HELLO_SNI_TRUNCATED;
-		}
-		TLS_COPY_MAX(ch->sni, len, TLSNOOP_SNI_MAX, buf, x->sni_off);
-		ch->sni_len = len;
-	}
-	if (x->alpn_len) {
-		len = x->alpn_len;
-		if (len > TLSNOOP_ALPN_MAX) {
-			len = TLSNOOP_ALPN_MAX;
-			ch->flags |= HELLO_ALPN_TRUNCATED;
-		}
-		TLS_COPY_MAX(ch->alpn, len, TLSNOOP_ALPN_MAX, buf, x->alpn_off);
-		ch->alpn_len = len;
-	}
+	ch->sni_len = TLS_COPY_NAME(ch->sni, TLSNOOP_SNI_MAX, buf, x->sni_off, x->sni_len,
+				    HELLO_SNI_TRUNCATED, ch);
+	ch->alpn_len = TLS_COPY_NAME(ch->alpn, TLSNOOP_ALPN_MAX, buf, x->alpn_off, x->alpn_len,
+				     HELLO_ALPN_TRUNCATED, ch);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "check.h"
 #include "pkt.h"
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
@@ -25,20 +26,8 @@ static struct tlsnoop_bpf *skel;
 static struct ring_buffer *rb;
 static struct event events[MAX_EVENTS];
 static int n_events;
-static int passed, failed;
-static const char *current;
 static bool use_tc;
 
-#define CHECK(cond, fmt, ...)							\
-	do {									\
-		if (cond) {							\
-			passed++;						\
-		} else {							\
-			failed++;						\
-			fprintf(stderr, "FAIL %s:%d [%s] " fmt "\n", __FILE__,	\
-				__LINE__, current, ##__VA_ARGS__);		\
-		}								\
-	} while (0)
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -209,23 +198,72 @@ static bool sni_is(const struct event *e, const char *want)
 static struct tlsbuf b;
 static struct conv c;
 
-/* A TLS 1.3 handshake up to the client's Finished. */
-static void tls13_until_client_finished(const char *sni)
+/* A new connection: TCP handshake, then the client's hello. */
+static void start_with_hello(const char *name, const char *sni)
 {
+	reset(name);
+	conv_init(&c, 4, 0);
 	tcp_handshake(&c);
 	client_hello(&b, sni, false);
 	send_tls(&c, 0, &b);
+}
+
+/* TLS 1.2 server flight: ServerHello, Certificate, ServerKeyExchange,
+ * [CertificateRequest,] ServerHelloDone. */
+static void tls12_server_flight(bool cert_request)
+{
+	server_hello(&b, 0x0303);
+	tlsb_certificate(&b, 1200, 2);
+	tlsb_server_key_exchange(&b);
+	if (cert_request)
+		tlsb_certificate_request(&b);
+	tlsb_server_hello_done(&b);
+	send_tls(&c, 1, &b);
+}
+
+/* TLS 1.3 server flight: ServerHello, CCS, then encrypted EncryptedExtensions,
+ * [CertificateRequest,] Certificate, CertificateVerify, Finished. */
+static void tls13_server_flight(bool cert_request)
+{
 	server_hello(&b, 0x0304);
 	tlsb_ccs(&b);
-	tlsb_record(&b, 0x17, 30);	/* EncryptedExtensions */
-	tlsb_record(&b, 0x17, 900);	/* Certificate */
-	tlsb_record(&b, 0x17, 280);	/* CertificateVerify */
-	tlsb_record(&b, 0x17, 53);	/* Finished */
-	send_tls(&c, 1, &b);
-	memset(&b, 0, sizeof(b));
-	tlsb_ccs(&b);
+	tlsb_record(&b, 0x17, 30);
+	if (cert_request)
+		tlsb_record(&b, 0x17, 60);
+	tlsb_record(&b, 0x17, 900);
+	tlsb_record(&b, 0x17, 280);
 	tlsb_record(&b, 0x17, 53);
-	send_tls(&c, 0, &b);
+	send_tls(&c, 1, &b);
+}
+
+/* Encrypted records of these sizes from side dir, after a CCS if ccs. */
+static void send_encrypted(int dir, bool ccs, const int *lens, int n)
+{
+	int i;
+
+	memset(&b, 0, sizeof(b));
+	if (ccs)
+		tlsb_ccs(&b);
+	for (i = 0; i < n; i++)
+		tlsb_record(&b, 0x17, lens[i]);
+	send_tls(&c, dir, &b);
+}
+
+static void send_alert(int dir, __u8 code)
+{
+	memset(&b, 0, sizeof(b));
+	tlsb_alert(&b, 2, code);
+	send_tls(&c, dir, &b);
+}
+
+/* A TLS 1.3 handshake up to the client's Finished. */
+static void tls13_until_client_finished(const char *name, const char *sni)
+{
+	static const int finished[] = { 53 };
+
+	start_with_hello(name, sni);
+	tls13_server_flight(false);
+	send_encrypted(0, true, finished, 1);
 }
 
 static void test_tls13_success(void)
@@ -233,13 +271,11 @@ static void test_tls13_success(void)
 	struct diagnosis d;
 	const struct event *e;
 
-	reset(use_tc ? "tls13_success_tc" : "tls13_success");
-	conv_init(&c, 4, 0);
-	tls13_until_client_finished("a.example");
+	static const int ticket[] = { 250 };
+
+	tls13_until_client_finished(use_tc ? "tls13_success_tc" : "tls13_success", "a.example");
 	CHECK(collect() == 0, "no event before the server answers the client's Finished");
-	memset(&b, 0, sizeof(b));
-	tlsb_record(&b, 0x17, 250);	/* NewSessionTicket */
-	send_tls(&c, 1, &b);
+	send_encrypted(1, false, ticket, 1);	/* NewSessionTicket */
 	e = one_event(&d);
 	if (!e)
 		return;
@@ -274,16 +310,8 @@ static void test_tls12_success(void)
 	struct diagnosis d;
 	const struct event *e;
 
-	reset("tls12_success");
-	conv_init(&c, 4, 0);
-	tcp_handshake(&c);
-	client_hello(&b, "b.example", false);
-	send_tls(&c, 0, &b);
-	server_hello(&b, 0x0303);
-	tlsb_certificate(&b, 1200, 2);
-	tlsb_server_key_exchange(&b);
-	tlsb_server_hello_done(&b);
-	send_tls(&c, 1, &b);
+	start_with_hello("tls12_success", "b.example");
+	tls12_server_flight(false);
 	memset(&b, 0, sizeof(b));
 	tlsb_client_key_exchange(&b);
 	tlsb_ccs(&b);
@@ -311,11 +339,7 @@ static void test_tls12_resumed(void)
 	const struct event *e;
 	struct tlsb_sh sh;
 
-	reset("tls12_resumed");
-	conv_init(&c, 4, 0);
-	tcp_handshake(&c);
-	client_hello(&b, "b.example", false);
-	send_tls(&c, 0, &b);
+	start_with_hello("tls12_resumed", "b.example");
 	tlsb_sh_init(&sh, 0x0303);
 	pkt_pattern(sh.sid, sizeof(sh.sid), 2);	/* echo of tlsb_ch_browser's id */
 	memset(&b, 0, sizeof(b));
@@ -340,14 +364,8 @@ static void alert_case(const char *name, const char *sni, __u8 code, enum reason
 	struct diagnosis d;
 	const struct event *e;
 
-	reset(name);
-	conv_init(&c, 4, 0);
-	tcp_handshake(&c);
-	client_hello(&b, sni, false);
-	send_tls(&c, 0, &b);
-	memset(&b, 0, sizeof(b));
-	tlsb_alert(&b, 2, code);
-	send_tls(&c, 1, &b);
+	start_with_hello(name, sni);
+	send_alert(1, code);
 	e = one_event(&d);
 	if (!e)
 		return;
@@ -376,19 +394,9 @@ static void client_cert_alert(const char *name, __u8 code, enum reason want)
 	struct diagnosis d;
 	const struct event *e;
 
-	reset(name);
-	conv_init(&c, 4, 0);
-	tcp_handshake(&c);
-	client_hello(&b, "a.example", false);
-	send_tls(&c, 0, &b);
-	server_hello(&b, 0x0303);
-	tlsb_certificate(&b, 1200, 2);
-	tlsb_server_key_exchange(&b);
-	tlsb_server_hello_done(&b);
-	send_tls(&c, 1, &b);
-	memset(&b, 0, sizeof(b));
-	tlsb_alert(&b, 2, code);
-	send_tls(&c, 0, &b);
+	start_with_hello(name, "a.example");
+	tls12_server_flight(false);
+	send_alert(0, code);
 	e = one_event(&d);
 	if (!e)
 		return;
@@ -410,26 +418,15 @@ static void test_tls12_mtls(void)
 	struct diagnosis d;
 	const struct event *e;
 
-	reset("tls12_mtls");
-	conv_init(&c, 4, 0);
-	tcp_handshake(&c);
-	client_hello(&b, "a.example", false);
-	send_tls(&c, 0, &b);
-	server_hello(&b, 0x0303);
-	tlsb_certificate(&b, 1200, 2);
-	tlsb_server_key_exchange(&b);
-	tlsb_certificate_request(&b);
-	tlsb_server_hello_done(&b);
-	send_tls(&c, 1, &b);
+	start_with_hello("tls12_mtls", "a.example");
+	tls12_server_flight(true);
 	memset(&b, 0, sizeof(b));
 	tlsb_handshake(&b, 11, 3);	/* empty Certificate */
 	tlsb_client_key_exchange(&b);
 	tlsb_ccs(&b);
 	tlsb_record(&b, 0x16, 40);
 	send_tls(&c, 0, &b);
-	memset(&b, 0, sizeof(b));
-	tlsb_alert(&b, 2, 40);
-	send_tls(&c, 1, &b);
+	send_alert(1, 40);
 	e = one_event(&d);
 	if (!e)
 		return;
@@ -444,21 +441,11 @@ static void test_tls13_client_rejects(void)
 	struct diagnosis d;
 	const struct event *e;
 
-	reset("tls13_client_encrypted_alert");
-	conv_init(&c, 4, 0);
-	tcp_handshake(&c);
-	client_hello(&b, "a.example", false);
-	send_tls(&c, 0, &b);
-	server_hello(&b, 0x0304);
-	tlsb_record(&b, 0x17, 30);
-	tlsb_record(&b, 0x17, 900);
-	tlsb_record(&b, 0x17, 280);
-	tlsb_record(&b, 0x17, 53);
-	send_tls(&c, 1, &b);
-	memset(&b, 0, sizeof(b));
-	tlsb_ccs(&b);
-	tlsb_record(&b, 0x17, 19);
-	send_tls(&c, 0, &b);
+	static const int alert[] = { 19 };
+
+	start_with_hello("tls13_client_encrypted_alert", "a.example");
+	tls13_server_flight(false);
+	send_encrypted(0, true, alert, 1);
 	CHECK(collect() == 0, "an alert-sized record alone is not yet a failure");
 	send_bytes(&c, 0, PKT_FIN, NULL, 0);
 	e = one_event(&d);
@@ -477,27 +464,12 @@ static void test_tls13_mtls(void)
 	struct diagnosis d;
 	const struct event *e;
 
-	reset("tls13_mtls");
-	conv_init(&c, 4, 0);
-	tcp_handshake(&c);
-	client_hello(&b, "a.example", false);
-	send_tls(&c, 0, &b);
-	server_hello(&b, 0x0304);
-	tlsb_record(&b, 0x17, 30);
-	tlsb_record(&b, 0x17, 60);	/* CertificateRequest */
-	tlsb_record(&b, 0x17, 900);
-	tlsb_record(&b, 0x17, 280);
-	tlsb_record(&b, 0x17, 53);
-	send_tls(&c, 1, &b);
-	memset(&b, 0, sizeof(b));
-	tlsb_ccs(&b);
-	tlsb_record(&b, 0x17, 800);
-	tlsb_record(&b, 0x17, 280);
-	tlsb_record(&b, 0x17, 53);
-	send_tls(&c, 0, &b);
-	memset(&b, 0, sizeof(b));
-	tlsb_record(&b, 0x17, 19);
-	send_tls(&c, 1, &b);
+	static const int client_flight[] = { 800, 280, 53 }, alert[] = { 19 };
+
+	start_with_hello("tls13_mtls", "a.example");
+	tls13_server_flight(true);
+	send_encrypted(0, true, client_flight, 3);	/* Certificate, CertificateVerify, Finished */
+	send_encrypted(1, false, alert, 1);
 	CHECK(collect() == 0, "not established by an alert-sized record");
 	send_bytes(&c, 1, PKT_RST, NULL, 0);
 	e = one_event(&d);

@@ -8,19 +8,9 @@
 #include "diagnose.h"
 #include "escape.h"
 #include "options.h"
+#include "check.h"
 
-static int passed, failed;
 
-#define CHECK(cond, fmt, ...)							\
-	do {									\
-		if (cond) {							\
-			passed++;						\
-		} else {							\
-			failed++;						\
-			fprintf(stderr, "FAIL %s:%d " fmt "\n", __FILE__, __LINE__,	\
-				##__VA_ARGS__);					\
-		}								\
-	} while (0)
 
 static void escaped(void (*fn)(FILE *, const void *, size_t), const void *in, size_t len,
 		    char *out, size_t size)
