@@ -380,3 +380,31 @@ def test_hostile_sni_text(net):
     assert b"\x1b" not in line and b"\xff" not in line, line
     assert rb'sni=evil\x1b[31m"\\\x0a\xffx.test' in line, line
     assert stop(p) == 0, err.read_text(errors="replace")
+
+
+def test_generic_xdp_fallback(net):
+    # Loopback has no native XDP: tlsnoop must say so, fall back to generic XDP, and
+    # still report handshakes there (seen at TC egress and again at XDP ingress, once).
+    sh(["ip", "-n", NS_SRV, "addr", "add", "198.19.8.1/32", "dev", "lo"])
+    events = net.tmp / "events.json"
+    p = net.popen(NS_SRV, [PYTHON, "-c", SERVER_PY, "198.19.8.1"], subprocess.PIPE,
+                  subprocess.DEVNULL)
+    assert p.stdout.readline().strip() == b"listening", "test server did not start"
+    t, _, err = net.start_tlsnoop("-i", "lo", "--json", "-o", events)
+    text = err.read_text()
+    assert "native XDP unavailable on lo" in text and "using generic XDP" in text, text
+    assert "xdp generic ingress, tc egress" in text, text
+    c = net.popen(NS_SRV, [PYTHON, "-c", CLIENT_PY, "198.19.8.1", "198.19.8.1",
+                           real_client_hello("lo.test").hex(), "0.2"],
+                  subprocess.PIPE, subprocess.PIPE)
+    c.wait(timeout=10)
+    deadline = time.monotonic() + EVENT_WAIT_S
+    lines = []
+    while time.monotonic() < deadline and not lines:
+        lines = [l for l in events.read_text().splitlines() if l.strip()]
+        time.sleep(0.1)
+    assert stop(t) == 0
+    lines = [json.loads(l) for l in events.read_text().splitlines() if l.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0]["tls"]["client"]["server_name"] == "lo.test", lines[0]
+    assert lines[0]["event"]["reason"] == "client_abort", lines[0]
