@@ -21,6 +21,7 @@
 #endif
 #define TLS13_ALERT_LEN		19	/* 2 + inner type + 16-byte AEAD tag */
 #define TLS13_ALERT_LEN_CCM8	11	/* with TLS_AES_128_CCM_8_SHA256 */
+#define TLS13_FINISHED_MAX	69	/* a Finished alone: 53 (SHA-256) or 69 (SHA-384) */
 
 enum { SEGMENT_GO_ON = 0, SEGMENT_DONE };
 
@@ -69,15 +70,21 @@ static __always_inline void hist_add(struct flow *f, int side, char lower)
 	f->hist_len = n + 1;
 }
 
+/* SERVER_HELLO_SEEN is only ever set by a real ServerHello, not an HRR. */
 static __always_inline int flow_is_tls13(const struct flow *f)
 {
-	return (f->sh.flags & SERVER_HELLO_SEEN) && !(f->sh.flags & SERVER_HRR) &&
-	       f->sh.version >= 0x0304;
+	return (f->sh.flags & SERVER_HELLO_SEEN) && f->sh.version >= 0x0304;
 }
 
+/*
+ * Report the handshake and stop tracking it. Ingress and egress may run on
+ * two CPUs at once: whoever deletes the flow from the map owns its event,
+ * so there is exactly one (the collector's expiry follows the same rule).
+ */
 static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8 cause)
 {
 	struct event *e;
+	int reasm = f->hello_reasm;
 
 	f->phase = PHASE_DONE;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -86,13 +93,18 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 		__builtin_memcpy(&e->flow, f, sizeof(*f));
 		e->t_end = bpf_ktime_get_ns();
 		e->end_cause = cause;
-		bpf_ringbuf_submit(e, 0);
-	} else {
-		stat_inc(STAT_RINGBUF_DROPS);
 	}
-	if (f->hello_reasm)
+	if (bpf_map_delete_elem(&flows, key)) {
+		if (e)
+			bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	if (e)
+		bpf_ringbuf_submit(e, 0);
+	else
+		stat_inc(STAT_RINGBUF_DROPS);
+	if (reasm)
 		bpf_map_delete_elem(&hello_bufs, key);
-	bpf_map_delete_elem(&flows, key);
 }
 
 static __always_inline void flow_hello_parsed(struct flow *f, const struct hello_buf *hb,
@@ -205,6 +217,7 @@ static __always_inline void server_hello_record(void *ctx, bool xdp, struct flow
 	__u32 zero = 0;
 	struct hello_buf *hb = bpf_map_lookup_elem(&scratch, &zero);
 	__u64 have = j->payload_len - j->off;
+	__u16 after_hrr;
 
 	if (!hb)
 		return;
@@ -218,13 +231,16 @@ static __always_inline void server_hello_record(void *ctx, bool xdp, struct flow
 		return;
 	/* A HelloRetryRequest is followed by a second ClientHello and the
 	 * real ServerHello: only that one says what was negotiated. */
-	f->sh.flags &= ~(SERVER_HELLO_SEEN | SERVER_HRR);
+	after_hrr = f->sh.flags & SERVER_HRR;
+	f->sh.flags &= ~SERVER_HRR;
 	if (tls_parse_server_hello(hb, have, &f->ch, &f->sh))
 		return;
 	if (f->sh.flags & SERVER_HRR) {
+		f->sh.flags &= ~SERVER_HELLO_SEEN;
 		hist_add(f, SIDE_SERVER, 'j');
 		return;
 	}
+	f->sh.flags |= after_hrr;
 	f->phase = PHASE_SERVER_HELLO;
 	f->t_server_hello = bpf_ktime_get_ns();
 	hist_add(f, SIDE_SERVER, 's');
@@ -334,6 +350,13 @@ static __always_inline void alert_record(void *ctx, bool xdp, struct flow *f,
 	*fatal = body[0] == 2;
 }
 
+/* Did the client's flight carry only its Finished (no certificate)? */
+static __always_inline int rs_client_finished_only(const struct flow *f)
+{
+	return f->dir[SIDE_CLIENT].enc_records == 1 &&
+	       f->dir[SIDE_CLIENT].enc_bytes <= TLS13_FINISHED_MAX;
+}
+
 /*
  * Encrypted records. In TLS 1.3 everything after the ServerHello is one:
  * the handshake is done when the server sends a record after the client's
@@ -358,6 +381,18 @@ static __always_inline int appdata_record(struct flow *f, struct flow_key *key, 
 	}
 	if (side == SIDE_CLIENT && f->dir[SIDE_SERVER].enc_records == 0)
 		return SEGMENT_GO_ON;		/* early data before the server's flight */
+	if (rec_len == alert_len && side == SIDE_CLIENT && rs->enc_records > 0) {
+		/* After its Finished a client has nothing to refuse: this
+		 * is its close_notify. */
+		f->client_closed = 1;
+		return SEGMENT_GO_ON;
+	}
+	if (rec_len == alert_len && side == SIDE_SERVER && f->client_closed &&
+	    rs_client_finished_only(f)) {
+		/* The server's close_notify answering the client's. */
+		flow_emit(f, key, END_ESTABLISHED);
+		return SEGMENT_DONE;
+	}
 	if (rec_len == alert_len) {
 		if (!(f->alert.flags & ALERT_SEEN)) {
 			f->alert.flags = ALERT_SEEN | ALERT_ENCRYPTED;
@@ -391,7 +426,10 @@ static __always_inline int tls_record(void *ctx, bool xdp, struct flow *f, struc
 	case TLS_CT_HANDSHAKE:
 		return handshake_record(ctx, xdp, f, key, j);
 	case TLS_CT_CCS:
-		f->dir[j->side & 1].ccs = 1;
+		/* Below TLS 1.3 it starts encryption; in TLS 1.3 (after a
+		 * ServerHello or an HRR) it is only for middleboxes. */
+		if ((f->sh.flags & SERVER_HELLO_SEEN) && !flow_is_tls13(f))
+			f->dir[j->side & 1].ccs = 1;
 		hist_add(f, j->side, 'i');
 		return SEGMENT_GO_ON;
 	case TLS_CT_ALERT:
@@ -456,6 +494,7 @@ static __always_inline int first_payload(void *ctx, bool xdp, struct flow *f,
 	    (n < 2 || b[1] == 3))
 		return SEGMENT_GO_ON;
 	f->not_tls_from = side;
+	f->peek_len = n;
 	__builtin_memcpy(f->peek, b, sizeof(b));
 	flow_emit(f, key, END_NOT_TLS);
 	return SEGMENT_DONE;
@@ -482,17 +521,16 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 	}
 	if (j->side == SIDE_CLIENT && f->hello_reasm)
 		client_hello_continue(ctx, xdp, f, key, j);
-	if (!rs->synced)
-		return SEGMENT_GO_ON;
 
 	delta = rs->next_seq - j->seq;
-	if (delta < 0) {
-		/* Bytes were missed: pick the stream up again only at
-		 * something that looks like a record header. */
+	if (!rs->synced || delta < 0) {
+		/* Lost (bytes missed, or a bad header): pick the stream up
+		 * again only at something that looks like a record header. */
 		if (ctx_load(ctx, xdp, j->payload_off, hdr, TLS_RECORD_HDR) ||
 		    !tls_record_valid(hdr[0], hdr[1], hdr[2], (__u32)hdr[3] << 8 | hdr[4]))
 			return SEGMENT_GO_ON;
 		stat_inc(STAT_DESYNC);
+		rs->synced = 1;
 		delta = 0;
 	}
 	off = delta;

@@ -77,7 +77,7 @@ struct client_hello {
 
 enum server_flags {
 	SERVER_HELLO_SEEN	= 1 << 0,
-	SERVER_HRR		= 1 << 1,	/* HelloRetryRequest seen */
+	SERVER_HRR		= 1 << 1,	/* a HelloRetryRequest came first */
 	SERVER_RESUMED		= 1 << 2,	/* session id echo or PSK accepted */
 	SERVER_CERT_REQUEST	= 1 << 3,	/* TLS 1.2 CertificateRequest seen */
 	SERVER_CERT		= 1 << 4,	/* TLS <= 1.2 Certificate seen */
@@ -157,6 +157,10 @@ struct flow {
 	__u8 hist_len;
 	__u8 enc_alert_pending;	/* an alert-sized encrypted record awaits a close */
 	__u8 hello_reasm;	/* ClientHello reassembly in progress */
+	__u8 client_closed;	/* TLS 1.3: alert-sized client record after its
+				 * Finished, i.e. its close_notify */
+	__u8 peek_len;
+	__u8 pad[2];
 	__u8 peek[TLSNOOP_PEEK_MAX];	/* first bytes of a non-TLS payload */
 	char hist[TLSNOOP_HIST_MAX];
 	struct record_stream dir[2];	/* indexed by enum tlsnoop_side */

@@ -133,5 +133,7 @@ void diagnose(const struct event *e, struct diagnosis *d)
 		d->reason = REASON_NO_CLIENT_HELLO;
 		return;
 	}
-	d->reason = f->close_from == SIDE_SERVER ? REASON_SERVER_ABORT : REASON_CLIENT_ABORT;
+	/* Who gave up: who closed, or who said close_notify/user_canceled. */
+	d->reason = (f->close_from != SIDE_NONE ? f->close_from : a->from) == SIDE_SERVER
+			    ? REASON_SERVER_ABORT : REASON_CLIENT_ABORT;
 }

@@ -186,7 +186,7 @@ static void json_tlsnoop(struct json *j, const struct report *r)
 	if (f->not_tls_from != SIDE_NONE) {
 		json_open(j, "not_tls", '{');
 		json_str(j, "from", side_name(f->not_tls_from));
-		json_bytes(j, "first_bytes", f->peek, sizeof(f->peek));
+		json_bytes(j, "first_bytes", f->peek, f->peek_len);
 		json_close(j, '}');
 	}
 	if (f->ch.flags & HELLO_SEEN)

@@ -50,7 +50,7 @@ void out_text_event(FILE *out, const struct report *r)
 	}
 	if (f->not_tls_from != SIDE_NONE) {
 		fputs(" first=", out);
-		text_escape(out, f->peek, sizeof(f->peek));
+		text_escape(out, f->peek, f->peek_len);
 	}
 	if (r->d.inferred)
 		fputs(" (inferred)", out);

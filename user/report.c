@@ -49,7 +49,7 @@ void report_init(struct report *r, const struct event *e, __s64 mono_to_wall)
 	r->wall_ns = e->t_end + mono_to_wall;
 	format_addr(e->key.family, e->key.client_addr, r->client_ip);
 	format_addr(e->key.family, e->key.server_addr, r->server_ip);
-	if ((f->sh.flags & SERVER_HELLO_SEEN) && !(f->sh.flags & SERVER_HRR)) {
+	if (f->sh.flags & SERVER_HELLO_SEEN) {
 		r->version = tls_version_name(f->sh.version);
 		r->cipher = tls_cipher_name(f->sh.cipher, r->cipher_buf, sizeof(r->cipher_buf));
 	}

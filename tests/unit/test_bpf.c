@@ -716,32 +716,81 @@ static void test_sslv2(void)
 	CHECK(d.reason == REASON_PROTOCOL_VERSION, "reason %s", reason_name(d.reason));
 }
 
+/* HelloRetryRequest, with the middlebox-compatibility CCS from both sides:
+ * the second ClientHello is no Finished, and the real ServerHello counts. */
 static void test_hrr(void)
 {
+	static const int finished[] = { 53 }, ticket[] = { 250 };
+	struct diagnosis d;
 	struct tlsb_sh sh;
 	const struct event *e;
 
-	reset("hello_retry_request");
-	conv_init(&c, 4, 0);
-	tcp_handshake(&c);
-	client_hello(&b, "a.example", false);
-	send_tls(&c, 0, &b);
+	start_with_hello("hello_retry_request", "a.example");
 	tlsb_sh_init(&sh, 0x0304);
 	sh.hrr = true;
 	memset(&b, 0, sizeof(b));
 	tlsb_server_hello(&b, &sh);
+	tlsb_ccs(&b);
 	send_tls(&c, 1, &b);
 	client_hello(&b, "a.example", false);
+	memmove(b.b + 6, b.b, b.len);	/* CCS first, then the second hello */
+	memcpy(b.b, "\x14\x03\x03\x00\x01\x01", 6);
+	b.len += 6;
 	send_tls(&c, 0, &b);
+	CHECK(collect() == 0, "a second ClientHello is not a Finished");
 	server_hello(&b, 0x0304);
+	tlsb_record(&b, 0x17, 30);
+	tlsb_record(&b, 0x17, 900);
+	tlsb_record(&b, 0x17, 280);
+	tlsb_record(&b, 0x17, 53);
 	send_tls(&c, 1, &b);
-	send_bytes(&c, 0, PKT_RST, NULL, 0);
-	CHECK(collect() == 1, "events %d", n_events);
-	if (!n_events)
+	send_encrypted(0, false, finished, 1);
+	send_encrypted(1, false, ticket, 1);
+	e = one_event(&d);
+	if (!e)
 		return;
-	e = &events[0];
-	CHECK(hist_is(e, "CjCs"), "hist %.*s", e->flow.hist_len, e->flow.hist);
-	CHECK((e->flow.sh.flags & SERVER_HELLO_SEEN) && e->flow.sh.version == 0x0304, "sh");
+	CHECK(d.success, "not established");
+	CHECK(hist_is(e, "CjiICsddddDd"), "hist %.*s", e->flow.hist_len, e->flow.hist);
+	CHECK((e->flow.sh.flags & SERVER_HELLO_SEEN) && (e->flow.sh.flags & SERVER_HRR) &&
+	      e->flow.sh.version == 0x0304 && e->flow.sh.cipher == 0x1301, "sh %x", e->flow.sh.flags);
+}
+
+/* TLS 1.3 client that closes right after its Finished (a health check). */
+static void test_tls13_quick_close(void)
+{
+	static const int close_notify[] = { 19 }, ticket[] = { 250 };
+	struct diagnosis d;
+
+	/* The server answers the close_notify with its own. */
+	tls13_until_client_finished("tls13_quick_close", "q.example");
+	send_encrypted(0, false, close_notify, 1);
+	send_bytes(&c, 0, PKT_FIN, NULL, 0);
+	CHECK(collect() == 0, "a client FIN after its Finished only half-closes");
+	send_encrypted(1, false, close_notify, 1);
+	if (one_event(&d))
+		CHECK(d.success, "quick close reported as %s", reason_name(d.reason));
+
+	/* The server sends its ticket first. */
+	tls13_until_client_finished("tls13_quick_close_ticket", "q.example");
+	send_encrypted(0, false, close_notify, 1);
+	send_encrypted(1, false, ticket, 1);
+	if (one_event(&d))
+		CHECK(d.success, "quick close with ticket reported as %s", reason_name(d.reason));
+}
+
+/* A stream that meets a bad record header picks up at the next record. */
+static void test_resync(void)
+{
+	static const __u8 junk[] = { 0x99, 0x98, 0x97, 0x96, 0x95, 0x94 };
+	struct diagnosis d;
+
+	start_with_hello("resync", "r.example");
+	tls12_server_flight(false);
+	send_bytes(&c, 1, PKT_PSH, junk, sizeof(junk));
+	send_alert(1, 80);
+	if (one_event(&d))
+		CHECK(d.reason == REASON_OTHER_ALERT && events[0].flow.alert.code == 80,
+		      "alert after a bad header: %s", reason_name(d.reason));
 }
 
 /* Every truncation of a ClientHello frame, and garbage: always pass. */
@@ -842,6 +891,8 @@ int main(void)
 	test_fast_open();
 	test_sslv2();
 	test_hrr();
+	test_tls13_quick_close();
+	test_resync();
 	test_truncated_and_garbage();
 	test_same_parser();
 	use_tc = true;

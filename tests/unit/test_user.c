@@ -137,6 +137,9 @@ static void test_diagnose_other(void)
 	/* close_notify is a close, not a reason */
 	with_alert(&e, SIDE_CLIENT, 1, 0);
 	CHECK(reason_of(&e, NULL) == REASON_CLIENT_ABORT, "close_notify then close");
+	e = ev(END_ALERT);
+	with_alert(&e, SIDE_SERVER, 2, 90);
+	CHECK(reason_of(&e, NULL) == REASON_SERVER_ABORT, "server user_canceled");
 	e = ev(END_CLOSE);
 	e.flow.ch.flags |= HELLO_SSLV2;
 	CHECK(reason_of(&e, NULL) == REASON_PROTOCOL_VERSION, "sslv2");
