@@ -6,10 +6,18 @@
  * finds and removes its own stale ones, and nobody else's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
@@ -17,8 +25,85 @@
 #define TC_HANDLE	0x7415
 #define TC_PRIORITY	0x7415
 #define TC_PROG_NAME	"tc_tlsnoop"
+#define LOCK_DIR	"/run/tlsnoop"
 
 static const enum bpf_tc_attach_point tc_points[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+static const __u32 tc_parents[2] = { TC_H_MIN_INGRESS, TC_H_MIN_EGRESS };
+
+/*
+ * One tlsnoop per interface (per network namespace): an flock on a file
+ * named after both. The kernel drops it when the process dies, even on
+ * SIGKILL, so a lock left behind never blocks the next start.
+ */
+static int lock_interface(struct attachment *a)
+{
+	char path[128], pid[32];
+	struct stat ns;
+	ssize_t n;
+	int fd;
+
+	if (stat("/proc/self/ns/net", &ns))
+		ns.st_ino = 0;
+	mkdir(LOCK_DIR, 0755);
+	snprintf(path, sizeof(path), LOCK_DIR "/net%lu-if%d.lock", (unsigned long)ns.st_ino,
+		 a->ifindex);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "tlsnoop: cannot create %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		fprintf(stderr, "tlsnoop: another tlsnoop (pid %s) is watching %s; stop it first\n",
+			n > 0 ? strtok(pid, "\n") : "?", a->ifname);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	/* The pid is only a hint for the message above. */
+	if (!ftruncate(fd, 0))
+		(void)!pwrite(fd, pid, n, 0);
+	a->lock_fd = fd;
+	return 0;
+}
+
+/* Does the clsact hook still carry filters (anyone's) in this direction? */
+static bool tc_has_filters(int ifindex, int dir)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex,
+			.tcm_parent = TC_H_MAKE(TC_H_CLSACT, tc_parents[dir]) },
+	};
+	char buf[16384];
+	struct nlmsghdr *nh;
+	bool found = false, done = false;
+	int fd, len;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return true;	/* cannot tell: assume someone's filters are there */
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		found = true, done = true;
+	while (!done && (len = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (unsigned int)len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == RTM_NEWTFILTER)
+				found = true;
+		}
+	}
+	close(fd);
+	return found;
+}
 
 static int xdp_attach(struct tlsnoop_bpf *skel, struct attachment *a)
 {
@@ -109,6 +194,9 @@ static int tc_attach(struct tlsnoop_bpf *skel, struct attachment *a, int dir)
 int attach_all(struct tlsnoop_bpf *skel, struct attachment *a)
 {
 	a->xdp_link_fd = -1;
+	a->lock_fd = -1;
+	if (lock_interface(a))
+		return -1;
 	if (a->hook == HOOK_XDP && xdp_attach(skel, a))
 		goto fail;
 	if (a->hook == HOOK_TC && tc_attach(skel, a, 0))
@@ -134,16 +222,21 @@ void detach_all(struct attachment *a)
 			bpf_tc_detach(&hook, &opts);
 		a->tc_attached[dir] = false;
 	}
-	if (a->clsact_created) {
+	/* The qdisc we added goes too, unless someone has put filters on it
+	 * since: destroying it would take theirs. */
+	if (a->clsact_created && !tc_has_filters(a->ifindex, 0) && !tc_has_filters(a->ifindex, 1)) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
 		bpf_tc_hook_destroy(&hook);
-		a->clsact_created = false;
 	}
+	a->clsact_created = false;
 	if (a->xdp_link_fd >= 0)
 		close(a->xdp_link_fd);
 	a->xdp_link_fd = -1;
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
+	a->lock_fd = -1;
 }
 
 void attach_describe(const struct attachment *a, char *buf, size_t size)

@@ -22,9 +22,12 @@ struct attachment {
 	bool xdp_generic;		/* native XDP unavailable: generic mode */
 	bool tc_attached[2];		/* [0] ingress, [1] egress */
 	bool clsact_created;
+	int lock_fd;			/* held while attached; -1 when not */
 };
 
-/* Attach; on error print one line saying what to do, undo, return -1. */
+/* Attach (after taking the interface's lock: one tlsnoop per interface, so
+ * that a filter of ours found at start is a stale one); on error print one
+ * line saying what to do, undo, return -1. */
 int attach_all(struct tlsnoop_bpf *skel, struct attachment *a);
 void detach_all(struct attachment *a);
 /* "xdp native ingress, tc egress" */

@@ -97,7 +97,7 @@ static int run(struct collector *c, const struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct attachment att = { .xdp_link_fd = -1 };
+	struct attachment att = { .xdp_link_fd = -1, .lock_fd = -1 };
 	struct collector col = {};
 	struct tlsnoop_bpf *skel = NULL;
 	struct options o;

@@ -408,3 +408,25 @@ def test_generic_xdp_fallback(net):
     assert len(lines) == 1, lines
     assert lines[0]["tls"]["client"]["server_name"] == "lo.test", lines[0]
     assert lines[0]["event"]["reason"] == "client_abort", lines[0]
+
+
+def test_second_instance_refused(net):
+    # The running one keeps its filters; the second says who holds the interface.
+    first, _, _ = net.start_tlsnoop("-i", IF_SRV, name="first")
+    r = net.tlsnoop("-i", IF_SRV, "--duration", "1")
+    err = r.stderr.decode(errors="replace").strip()
+    assert r.returncode != 0, err
+    assert len(err.splitlines()) == 1 and "another tlsnoop (pid %d)" % first.pid in err, err
+    assert "tc_tlsnoop" in tc_filters("egress"), "the first instance lost its filter"
+    assert stop(first) == 0
+    assert_nothing_attached()
+
+
+def test_foreign_filter_on_our_qdisc_survives(net):
+    # tlsnoop added the clsact qdisc; a filter someone else adds meanwhile must outlive it.
+    t, _, _ = net.start_tlsnoop("-i", IF_SRV, name="owner")
+    sh(["tc", "-n", NS_SRV, "filter", "add", "dev", IF_SRV, "ingress", "prio", "7", "handle",
+        "7", "bpf", "da", "obj", BPF_OBJ, "sec", "tc"])
+    assert stop(t) == 0
+    assert "handle 0x7 " in tc_filters("ingress"), "a foreign filter was destroyed"
+    assert "tc_tlsnoop" not in tc_filters("egress")
