@@ -8,7 +8,6 @@
 #include "options.h"
 
 const char *argp_program_version = "tlsnoop 0.1";
-const char *argp_program_bug_address = "https://github.com/tlsnoop/tlsnoop/issues";
 
 static const char doc[] =
 "Trace TLS handshakes on watched ports and tell why they fail.\n"
@@ -36,7 +35,8 @@ static const struct argp_option opts[] = {
 	{ "hook", OPT_HOOK, "xdp|tc", 0, "Ingress hook: xdp (default) or tc", 0 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Handshakes tracked at once (default 65536)", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf messages)", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{},
 };
 
@@ -132,10 +132,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->verbose = true;
 		break;
 	case 'h':
-		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
-		break;
+		/* argp_state_help prints nothing under ARGP_NO_ERRS. */
+		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, "tlsnoop");
+		exit(0);
+	case 'V':
+		printf("%s\n", argp_program_version);
+		exit(0);
 	case ARGP_KEY_ARG:
 		usage_error("unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_ERROR:
+		usage_error("unknown option, or an option without its value: '%s'",
+			    state->next > 0 ? state->argv[state->next - 1] : "?");
 		break;
 	case ARGP_KEY_END:
 		if (!o->ifname)
@@ -157,5 +165,8 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->timeout_sec = 10;
 	o->max_flows = TLSNOOP_DEFAULT_FLOWS;
 	o->hook = HOOK_XDP;
-	argp_parse(&argp, argc, argv, 0, NULL, o);
+	/* argp's own messages take two lines and exit 64: ARGP_KEY_ERROR
+	 * says it in one, and --help/--version are ours. */
+	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, o))
+		usage_error("bad command line");
 }
