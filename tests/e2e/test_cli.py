@@ -287,6 +287,10 @@ BAD_ARGS = [
     ["-i", IF_SRV, "-o", "/nonexistent/dir/x.json"],
     ["-i", IF_SRV, "--hook", "foo"],
     ["-i", IF_SRV, "--timeout", "0"],
+    ["-i", IF_SRV, "--no-such-option"],
+    ["-i", IF_SRV, "--max-flows", "10"],
+    ["-i", IF_SRV, "stray-argument"],
+    ["-i"],
 ]
 
 
