@@ -635,6 +635,15 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 {
 	struct flow *f = bpf_map_lookup_elem(&flows, key);
 
+	/* A new connection on the ports of one whose end we never saw: that
+	 * one was abandoned mid-handshake. (A retransmitted SYN finds no
+	 * payload yet, and one with data is a Fast Open retransmission.) */
+	if (f && j->side == SIDE_CLIENT && (flags & TCP_SYN) && !(flags & TCP_ACK) &&
+	    !j->payload_len &&
+	    (f->dir[SIDE_CLIENT].saw_payload || f->dir[SIDE_SERVER].saw_payload)) {
+		flow_emit(f, key, END_TIMEOUT);
+		f = NULL;
+	}
 	if (!f) {
 		f = flow_start(ctx, xdp, j, key, flags, ifindex);
 		if (!f)

@@ -100,6 +100,12 @@ void summary_print(FILE *out, const struct summary *s, const __u64 *stats, __u64
 	if (stats[STAT_FLOW_FULL])
 		fprintf(out, "WARNING: %llu connections not tracked: flow table full\n",
 			(unsigned long long)stats[STAT_FLOW_FULL]);
+	if (stats[STAT_DESYNC])
+		fprintf(out, "note: %llu times a record stream was picked up again after "
+			"missed or malformed bytes\n", (unsigned long long)stats[STAT_DESYNC]);
+	if (stats[STAT_FRAGMENTS])
+		fprintf(out, "note: %llu IP fragments on watched ports skipped\n",
+			(unsigned long long)stats[STAT_FRAGMENTS]);
 	if (stats[STAT_HELLO_TRUNCATED])
 		fprintf(out, "note: %llu ClientHellos longer than %d bytes parsed in part\n",
 			(unsigned long long)stats[STAT_HELLO_TRUNCATED], TLSNOOP_HELLO_MAX);

@@ -674,6 +674,25 @@ static void test_midstream(void)
 	CHECK(flows_count() == 0, "an inconsistent handshake record opened a flow");
 }
 
+/* A new SYN on the ports of an unfinished handshake ends that one. */
+static void test_port_reuse(void)
+{
+	const struct event *e;
+
+	start_with_hello("port_reuse", "old.example");
+	c.f.dir[0].seq += 100000;
+	tcp_handshake(&c);
+	CHECK(collect() == 1 && events[0].end_cause == END_TIMEOUT, "old handshake not ended");
+	client_hello(&b, "new.example", false);
+	send_tls(&c, 0, &b);
+	send_alert(1, 112);
+	CHECK(collect() == 2, "events %d", n_events);
+	if (n_events < 2)
+		return;
+	e = &events[1];
+	CHECK(sni_is(e, "new.example") && e->end_cause == END_ALERT, "new handshake");
+}
+
 /* TCP Fast Open: the ClientHello rides on the SYN. */
 static void test_fast_open(void)
 {
@@ -889,6 +908,7 @@ int main(void)
 	test_unwatched_port();
 	test_midstream();
 	test_fast_open();
+	test_port_reuse();
 	test_sslv2();
 	test_hrr();
 	test_tls13_quick_close();
