@@ -32,8 +32,10 @@ struct tls_job {
 	__u64 off;		/* record start within the payload */
 	__u64 rec_len;		/* record length, header excluded */
 	__u32 seq;		/* TCP sequence of the payload's first byte */
+	__u32 ifindex;
 	__u8 side;		/* enum tlsnoop_side */
 	__u8 type;		/* record content type */
+	__u8 tcp_flags;
 };
 
 /* Zeek's ssl_history letters for handshake message types (lower case). */
@@ -91,7 +93,7 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 	if (e) {
 		e->key = *key;
 		__builtin_memcpy(&e->flow, f, sizeof(*f));
-		e->t_end = bpf_ktime_get_ns();
+		e->t_end = f->t_last;
 		e->end_cause = cause;
 	}
 	if (bpf_map_delete_elem(&flows, key)) {
@@ -99,6 +101,7 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 			bpf_ringbuf_discard(e, 0);
 		return;
 	}
+	__sync_fetch_and_add(&flow_slots[flow_slot(key)], -1);
 	if (e)
 		bpf_ringbuf_submit(e, 0);
 	else
@@ -112,7 +115,7 @@ static __always_inline void flow_hello_parsed(struct flow *f, const struct hello
 {
 	tls_parse_client_hello(hb, have, &f->ch);
 	f->phase = PHASE_CLIENT_HELLO;
-	f->t_client_hello = bpf_ktime_get_ns();
+	f->t_client_hello = f->t_last;
 	hist_add(f, SIDE_CLIENT, 'c');
 }
 
@@ -242,7 +245,7 @@ static __always_inline void server_hello_record(void *ctx, bool xdp, struct flow
 	}
 	f->sh.flags |= after_hrr;
 	f->phase = PHASE_SERVER_HELLO;
-	f->t_server_hello = bpf_ktime_get_ns();
+	f->t_server_hello = f->t_last;
 	hist_add(f, SIDE_SERVER, 's');
 }
 
@@ -266,7 +269,7 @@ static __always_inline void handshake_messages(void *ctx, bool xdp, struct flow 
 	for (i = 0; i < MESSAGES_PER_RECORD; i++) {
 		if (msg + TLS_HS_HDR > rec_end)
 			break;
-		if (ctx_load(ctx, xdp, j->payload_off + msg, hdr, TLS_HS_HDR))
+		if (ctx_peek(ctx, xdp, j->payload_off + msg, hdr, TLS_HS_HDR))
 			break;
 		type = hdr[0];
 		if (side == SIDE_SERVER && type == 13)
@@ -307,7 +310,7 @@ static __always_inline int handshake_record(void *ctx, bool xdp, struct flow *f,
 	}
 	if (side == SIDE_SERVER && !(f->sh.flags & SERVER_HELLO_SEEN) &&
 	    first + TLS_HS_HDR <= j->payload_len &&
-	    !ctx_load(ctx, xdp, j->payload_off + first, hs, TLS_HS_HDR) &&
+	    !ctx_peek(ctx, xdp, j->payload_off + first, hs, TLS_HS_HDR) &&
 	    hs[0] == TLS_HS_SERVER_HELLO) {
 		server_hello_record(ctx, xdp, f, j);
 		/* Messages coalesced after the ServerHello in the same record. */
@@ -336,7 +339,7 @@ static __always_inline void alert_record(void *ctx, bool xdp, struct flow *f,
 		return;
 	}
 	if (off + TLS_RECORD_HDR + 2 > j->payload_len ||
-	    ctx_load(ctx, xdp, j->payload_off + off + TLS_RECORD_HDR, body, 2))
+	    ctx_peek(ctx, xdp, j->payload_off + off + TLS_RECORD_HDR, body, 2))
 		return;
 	/* Keep the first alert, unless a fatal one follows a warning. */
 	if (!(f->alert.flags & ALERT_SEEN) ||
@@ -484,7 +487,7 @@ static __always_inline int first_payload(void *ctx, bool xdp, struct flow *f,
 		f->ch.flags |= HELLO_SEEN | HELLO_SSLV2;
 		f->ch.legacy_version = (__u16)b[3] << 8 | b[4];
 		f->phase = PHASE_CLIENT_HELLO;
-		f->t_client_hello = bpf_ktime_get_ns();
+		f->t_client_hello = f->t_last;
 		hist_add(f, side, 'c');
 		return SEGMENT_GO_ON;
 	}
@@ -526,7 +529,7 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 	if (!rs->synced || delta < 0) {
 		/* Lost (bytes missed, or a bad header): pick the stream up
 		 * again only at something that looks like a record header. */
-		if (ctx_load(ctx, xdp, j->payload_off, hdr, TLS_RECORD_HDR) ||
+		if (ctx_peek(ctx, xdp, j->payload_off, hdr, TLS_RECORD_HDR) ||
 		    !tls_record_valid(hdr[0], hdr[1], hdr[2], (__u32)hdr[3] << 8 | hdr[4]))
 			return SEGMENT_GO_ON;
 		stat_inc(STAT_DESYNC);
@@ -537,7 +540,7 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 	for (i = 0; i < RECORDS_PER_SEGMENT; i++) {
 		if (off + TLS_RECORD_HDR > j->payload_len)
 			break;
-		if (ctx_load(ctx, xdp, j->payload_off + off, hdr, TLS_RECORD_HDR))
+		if (ctx_peek(ctx, xdp, j->payload_off + off, hdr, TLS_RECORD_HDR))
 			break;
 		rec_len = (__u32)hdr[3] << 8 | hdr[4];
 		if (!tls_record_valid(hdr[0], hdr[1], hdr[2], rec_len)) {
@@ -574,38 +577,48 @@ static __always_inline void flow_close(struct flow *f, struct flow_key *key, int
 	flow_emit(f, key, END_CLOSE);
 }
 
-/* Start tracking at a client SYN, or at a ClientHello if the SYN was missed. */
-static __always_inline struct flow *flow_start(void *ctx, bool xdp, const struct tls_job *j,
-					       struct flow_key *key, __u32 flags, __u32 ifindex)
+/*
+ * Tracking starts at a client SYN, or at a ClientHello if the SYN was
+ * missed. Checked before anything costly: most packets on a watched port
+ * belong to no handshake.
+ */
+static __always_inline int flow_may_start(void *ctx, bool xdp, const struct tls_job *j)
 {
 	__u8 h[9];
-	struct flow *f;
 
 	if (j->side != SIDE_CLIENT)
-		return NULL;
-	if (!((flags & TCP_SYN) && !(flags & TCP_ACK))) {
-		/* Mid-stream: only a well-formed ClientHello start, so that
-		 * encrypted records never open a flow. */
-		if (j->payload_len < sizeof(h) ||
-		    ctx_load(ctx, xdp, j->payload_off, h, sizeof(h)))
-			return NULL;
-		if (h[0] != TLS_CT_HANDSHAKE || h[1] != 3 || h[5] != TLS_HS_CLIENT_HELLO ||
-		    ((__u32)h[6] << 16 | (__u32)h[7] << 8 | h[8]) + TLS_HS_HDR >
-		    ((__u32)h[3] << 8 | h[4]))
-			return NULL;
-	}
+		return 0;
+	if ((j->tcp_flags & TCP_SYN) && !(j->tcp_flags & TCP_ACK))
+		return 1;
+	/* Mid-stream: only a well-formed ClientHello start, so that
+	 * encrypted records never open a flow. */
+	if (j->payload_len < sizeof(h) || ctx_peek(ctx, xdp, j->payload_off, h, sizeof(h)))
+		return 0;
+	return h[0] == TLS_CT_HANDSHAKE && h[1] == 3 && h[5] == TLS_HS_CLIENT_HELLO &&
+	       ((__u32)h[6] << 16 | (__u32)h[7] << 8 | h[8]) + TLS_HS_HDR <=
+	       ((__u32)h[3] << 8 | h[4]);
+}
+
+static __always_inline struct flow *flow_create(struct flow_key *key, const struct tls_job *j,
+						__u64 now)
+{
+	__u32 *slot = &flow_slots[flow_slot(key)];
+	struct flow *f;
+
+	__sync_fetch_and_add(slot, 1);
 	if (bpf_map_update_elem(&flows, key, &zero_flow, BPF_NOEXIST)) {
+		__sync_fetch_and_add(slot, -1);
 		stat_inc(STAT_FLOW_FULL);
 		return NULL;
 	}
 	f = bpf_map_lookup_elem(&flows, key);
 	if (!f)
 		return NULL;
-	f->t_first = bpf_ktime_get_ns();
-	f->ifindex = ifindex;
+	f->t_first = now;
+	f->ifindex = j->ifindex;
 	f->close_from = SIDE_NONE;
 	f->not_tls_from = SIDE_NONE;
-	f->syn_seen = !!(flags & TCP_SYN);
+	f->syn_seen = !!(j->tcp_flags & TCP_SYN);
 	return f;
 }
 
@@ -631,9 +644,10 @@ static __always_inline void flow_key_fill(struct flow_key *key, struct segment *
 }
 
 static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *key,
-					struct tls_job *j, __u32 flags, __u32 ifindex)
+					struct tls_job *j, struct flow *f)
 {
-	struct flow *f = bpf_map_lookup_elem(&flows, key);
+	__u64 now = bpf_ktime_get_ns();	/* the one clock read of a packet */
+	__u8 flags = j->tcp_flags;
 
 	/* A new connection on the ports of one whose end we never saw: that
 	 * one was abandoned mid-handshake. (A retransmitted SYN finds no
@@ -645,11 +659,11 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 		f = NULL;
 	}
 	if (!f) {
-		f = flow_start(ctx, xdp, j, key, flags, ifindex);
+		f = flow_create(key, j, now);
 		if (!f)
 			return;
 	}
-	f->t_last = bpf_ktime_get_ns();
+	f->t_last = now;
 	/* A SYN carries data only with TCP Fast Open: then it is the hello. */
 	if ((flags & TCP_SYN) && !j->payload_len)
 		return;
@@ -661,20 +675,21 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 		flow_close(f, key, j->side, flags);
 }
 
-/* Global per program type, for the same reason as tls_record_xdp/_tc. */
+/* Global per program type, for the same reason as tls_record_xdp/_tc.
+ * `f` is the flow found by the caller, or NULL to start one. */
 __attribute__((noinline)) int flow_packet_xdp(struct xdp_md *ctx, struct flow_key *key,
-					      struct tls_job *j, __u32 flags, __u32 ifindex)
+					      struct tls_job *j, struct flow *f)
 {
 	if (ctx && key && j)
-		flow_packet(ctx, true, key, j, flags, ifindex);
+		flow_packet(ctx, true, key, j, f);
 	return 0;
 }
 
 __attribute__((noinline)) int flow_packet_tc(struct __sk_buff *ctx, struct flow_key *key,
-					     struct tls_job *j, __u32 flags, __u32 ifindex)
+					     struct tls_job *j, struct flow *f)
 {
 	if (ctx && key && j)
-		flow_packet(ctx, false, key, j, flags, ifindex);
+		flow_packet(ctx, false, key, j, f);
 	return 0;
 }
 
@@ -684,7 +699,7 @@ static __always_inline void handle_packet(void *ctx, bool xdp, void *data, void 
 	struct segment seg = {};
 	struct flow_key key = {};
 	struct tls_job j = {};
-	__u8 flags;
+	struct flow *f;
 	int ret;
 
 	ret = parse_segment(data, data_end, &seg);
@@ -703,14 +718,19 @@ static __always_inline void handle_packet(void *ctx, bool xdp, void *data, void 
 	/* From here on only scalars: the verifier then checks what follows
 	 * once, not once per way the headers were laid out. */
 	flow_key_fill(&key, &seg, j.side);
-	flags = ((__u8 *)seg.tcp)[13];
+	j.tcp_flags = ((__u8 *)seg.tcp)[13];
 	j.seq = bpf_ntohl(seg.tcp->seq);
 	j.payload_off = seg.payload_off;
 	j.payload_len = seg.payload_len;
+	j.ifindex = ifindex;
+
+	f = flow_slots[flow_slot(&key)] ? bpf_map_lookup_elem(&flows, &key) : NULL;
+	if (!f && !flow_may_start(ctx, xdp, &j))
+		return;
 	if (xdp)
-		flow_packet_xdp(ctx, &key, &j, flags, ifindex);
+		flow_packet_xdp(ctx, &key, &j, f);
 	else
-		flow_packet_tc(ctx, &key, &j, flags, ifindex);
+		flow_packet_tc(ctx, &key, &j, f);
 }
 
 #endif /* __FLOW_H */

@@ -56,6 +56,9 @@ struct {
 /* Never written: the initial value of a new flow. */
 struct flow zero_flow;
 
+/* Flows per hash slot (see flow_slot); shared with the collector. */
+__u32 flow_slots[TLSNOOP_SLOTS];
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
@@ -75,6 +78,32 @@ static __always_inline long ctx_load(void *ctx, bool xdp, __u64 off, void *dst, 
 	if (xdp)
 		return bpf_xdp_load_bytes(ctx, off, dst, len);
 	return bpf_skb_load_bytes(ctx, off, dst, len);
+}
+
+/*
+ * A small fixed-size read (a record or message header): straight from the
+ * packet when the bytes are in its linear part, a few loads instead of a
+ * helper call; through ctx_load otherwise (XDP fragments, skb page frags).
+ */
+static __always_inline long ctx_peek(void *ctx, bool xdp, __u64 off, void *dst, const __u64 len)
+{
+	void *data, *end, *p;
+
+	if (xdp) {
+		data = (void *)(long)((struct xdp_md *)ctx)->data;
+		end = (void *)(long)((struct xdp_md *)ctx)->data_end;
+	} else {
+		data = (void *)(long)((struct __sk_buff *)ctx)->data;
+		end = (void *)(long)((struct __sk_buff *)ctx)->data_end;
+	}
+	if (off < 0x8000) {	/* the verifier marks ranges only below 64 KiB */
+		p = data + off;
+		if (p + len <= end) {
+			__builtin_memcpy(dst, p, len);
+			return 0;
+		}
+	}
+	return ctx_load(ctx, xdp, off, dst, len);
 }
 
 #include "flow.h"

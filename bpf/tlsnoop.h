@@ -39,6 +39,26 @@ struct flow_key {
 	__u8 pad[3];
 };
 
+/*
+ * Pre-filter in front of the flow map: flows counted per hash slot of their
+ * key. A packet whose slot counts zero belongs to no tracked handshake and
+ * skips the map lookup. Raised before a flow is inserted and lowered after
+ * it is deleted (by the kernel or the collector), so a zero is never wrong;
+ * flows the LRU evicts leave their count behind, which costs only lookups.
+ */
+#define TLSNOOP_SLOT_BITS	18
+#define TLSNOOP_SLOTS		(1u << TLSNOOP_SLOT_BITS)
+
+static inline __u32 flow_slot(const struct flow_key *k)
+{
+	const __u32 *c = (const __u32 *)k->client_addr, *s = (const __u32 *)k->server_addr;
+	__u64 h = ((__u64)(c[0] ^ c[1] ^ c[2] ^ c[3]) << 32 | (s[0] ^ s[1] ^ s[2] ^ s[3])) ^
+		  ((__u64)k->client_port << 16 | k->server_port);
+
+	h *= 0x9E3779B97F4A7C15ULL;	/* Fibonacci hashing: the top bits mix all */
+	return h >> (64 - TLSNOOP_SLOT_BITS);
+}
+
 /* What the ClientHello offered. */
 enum hello_flags {
 	HELLO_SEEN		= 1 << 0,

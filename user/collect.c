@@ -122,6 +122,8 @@ __u64 collector_expire(struct collector *c)
 		if (bpf_map_lookup_elem(fd, &expired[i], &e.flow) ||
 		    bpf_map_delete_elem(fd, &expired[i]))
 			continue;
+		__atomic_fetch_sub(&c->skel->bss->flow_slots[flow_slot(&expired[i])], 1,
+				   __ATOMIC_RELAXED);
 		e.key = expired[i];
 		e.t_end = now;
 		e.end_cause = END_TIMEOUT;
