@@ -28,6 +28,24 @@
 			__n = (max);					\
 		TLS_COPY(dst, __n, (buf) + ((off) & TLSNOOP_HELLO_MASK));	\
 	} while (0)
+/* Whole 8-byte words (max a multiple of 8): a few loads where a helper call
+ * costs far more. Only when `max` bytes from `off` are still inside the
+ * record (`end`): past it lie bytes of whatever the buffer held before. */
+#ifndef TLS_COPY_WORDS
+#define TLS_COPY_WORDS(dst, src, n)					\
+	do {								\
+		_Pragma("unroll")					\
+		for (int w_ = 0; w_ < (n) / 8; w_++)			\
+			((__u64 *)(dst))[w_] = ((const __u64 *)(src))[w_];	\
+	} while (0)
+#endif
+#define TLS_COPY_FAST(dst, len, max, buf, off, end)			\
+	do {								\
+		if ((off) + (max) <= (end))				\
+			TLS_COPY_WORDS(dst, (buf) + ((off) & TLSNOOP_HELLO_MASK), max);	\
+		else							\
+			TLS_COPY_MAX(dst, len, max, buf, off);		\
+	} while (0)
 /* Extension walks run as bpf_loop callbacks: verified once, whatever the
  * bound. A callback returns 1 to stop. */
 #ifndef TLS_LOOP
@@ -253,7 +271,7 @@ static __always_inline void tls_client_versions(const __u8 *buf, struct hello_ex
 }
 
 /* Copy a name of `len` bytes at `off`, cut to `max`; returns the length kept. */
-#define TLS_COPY_NAME(dst, max, buf, off, len, truncated_flag, ch)	\
+#define TLS_COPY_NAME(dst, max, buf, off, len, end, truncated_flag, ch)	\
 	({								\
 		__u32 __len = (len);					\
 		if (__len > (max)) {					\
@@ -261,17 +279,17 @@ static __always_inline void tls_client_versions(const __u8 *buf, struct hello_ex
 			(ch)->flags |= (truncated_flag);		\
 		}							\
 		if (__len)						\
-			TLS_COPY_MAX(dst, __len, max, buf, off);	\
+			TLS_COPY_FAST(dst, __len, max, buf, off, end);	\
 		__len;							\
 	})
 
-static __always_inline void tls_copy_names(const __u8 *buf, struct hello_exts *x,
+static __always_inline void tls_copy_names(const __u8 *buf, __u32 end, struct hello_exts *x,
 					   struct client_hello *ch)
 {
-	ch->sni_len = TLS_COPY_NAME(ch->sni, TLSNOOP_SNI_MAX, buf, x->sni_off, x->sni_len,
+	ch->sni_len = TLS_COPY_NAME(ch->sni, TLSNOOP_SNI_MAX, buf, x->sni_off, x->sni_len, end,
 				    HELLO_SNI_TRUNCATED, ch);
 	ch->alpn_len = TLS_COPY_NAME(ch->alpn, TLSNOOP_ALPN_MAX, buf, x->alpn_off, x->alpn_len,
-				     HELLO_ALPN_TRUNCATED, ch);
+				     end, HELLO_ALPN_TRUNCATED, ch);
 }
 
 /*
@@ -313,7 +331,7 @@ TLS_PARSER int tls_parse_client_hello(const struct hello_buf *hb, __u32 have,
 		return 0;
 	ch->session_id_len = n;
 	if (n)
-		TLS_COPY_MAX(ch->session_id, n, TLSNOOP_SID_MAX, buf, c.off);
+		TLS_COPY_FAST(ch->session_id, n, TLSNOOP_SID_MAX, buf, c.off, c.end);
 	c.off += n;
 	if (tls_read_u16(&c, &n) || tls_skip(&c, n))
 		return 0;
@@ -330,7 +348,7 @@ TLS_PARSER int tls_parse_client_hello(const struct hello_buf *hb, __u32 have,
 	w.ch = ch;
 	TLS_LOOP(TLS_EXT_MAX, tls_client_ext_cb, &w);
 	tls_client_versions(buf, &w.x, ch);
-	tls_copy_names(buf, &w.x, ch);
+	tls_copy_names(buf, w.c.end, &w.x, ch);
 	return 0;
 }
 

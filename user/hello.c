@@ -8,6 +8,7 @@
 
 #define TLS_COPY(dst, len, src)	memcpy(dst, src, len)
 #define TLS_BARRIER(v)		((void)0)
+#define TLS_COPY_WORDS(dst, src, n)	memcpy(dst, src, n)
 #define TLS_LOOP(n, cb, data)						\
 	do {								\
 		for (__u32 i_ = 0; i_ < (n); i_++)			\
