@@ -680,26 +680,56 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 __attribute__((noinline)) int flow_packet_xdp(struct xdp_md *ctx, struct flow_key *key,
 					      struct tls_job *j, struct flow *f)
 {
-	if (ctx && key && j)
+	if (ctx && key && j) {
+		j->ifindex = ctx->ingress_ifindex;
 		flow_packet(ctx, true, key, j, f);
+	}
 	return 0;
 }
 
 __attribute__((noinline)) int flow_packet_tc(struct __sk_buff *ctx, struct flow_key *key,
 					     struct tls_job *j, struct flow *f)
 {
-	if (ctx && key && j)
+	if (ctx && key && j) {
+		j->ifindex = ctx->ifindex;
 		flow_packet(ctx, false, key, j, f);
+	}
 	return 0;
 }
 
-static __always_inline void handle_packet(void *ctx, bool xdp, void *data, void *data_end,
-					  __u32 ifindex)
+/* A segment on a watched port: is it part of a handshake we follow? */
+static __always_inline void track_segment(void *ctx, bool xdp, void *frame, struct segment *seg,
+					  int side)
 {
-	struct segment seg = {};
 	struct flow_key key = {};
 	struct tls_job j = {};
 	struct flow *f;
+
+	if (tcp_payload(seg, frame))
+		return;
+
+	/* From here on only scalars: the verifier then checks what follows
+	 * once, not once per way the headers were laid out. */
+	flow_key_fill(&key, seg, side);
+	j.side = side;
+	j.tcp_flags = ((__u8 *)seg->tcp)[13];
+	j.seq = bpf_ntohl(seg->tcp->seq);
+	j.payload_off = seg->payload_off;
+	j.payload_len = seg->payload_len;
+
+	f = flow_slots[flow_slot(&key)] ? bpf_map_lookup_elem(&flows, &key) : NULL;
+	if (!f && !flow_may_start(ctx, xdp, &j))
+		return;
+	if (xdp)
+		flow_packet_xdp(ctx, &key, &j, f);
+	else
+		flow_packet_tc(ctx, &key, &j, f);
+}
+
+/* Every packet: as little as possible before the port check. */
+static __always_inline void handle_packet(void *ctx, bool xdp, void *data, void *data_end)
+{
+	struct segment seg;
 	int ret;
 
 	ret = parse_segment(data, data_end, &seg);
@@ -709,28 +739,9 @@ static __always_inline void handle_packet(void *ctx, bool xdp, void *data, void 
 		return;
 	}
 	if (port_watched(bpf_ntohs(seg.tcp->dest)))
-		j.side = SIDE_CLIENT;
+		track_segment(ctx, xdp, data, &seg, SIDE_CLIENT);
 	else if (port_watched(bpf_ntohs(seg.tcp->source)))
-		j.side = SIDE_SERVER;
-	else
-		return;
-
-	/* From here on only scalars: the verifier then checks what follows
-	 * once, not once per way the headers were laid out. */
-	flow_key_fill(&key, &seg, j.side);
-	j.tcp_flags = ((__u8 *)seg.tcp)[13];
-	j.seq = bpf_ntohl(seg.tcp->seq);
-	j.payload_off = seg.payload_off;
-	j.payload_len = seg.payload_len;
-	j.ifindex = ifindex;
-
-	f = flow_slots[flow_slot(&key)] ? bpf_map_lookup_elem(&flows, &key) : NULL;
-	if (!f && !flow_may_start(ctx, xdp, &j))
-		return;
-	if (xdp)
-		flow_packet_xdp(ctx, &key, &j, f);
-	else
-		flow_packet_tc(ctx, &key, &j, f);
+		track_segment(ctx, xdp, data, &seg, SIDE_SERVER);
 }
 
 #endif /* __FLOW_H */

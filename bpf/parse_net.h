@@ -47,6 +47,7 @@ struct vlan_tag {
 struct segment {
 	void *l3;		/* IPv4 or IPv6 header */
 	struct tcphdr *tcp;
+	__u64 l4_len;		/* TCP header and payload */
 	__u64 payload_off;	/* from the start of the frame */
 	__u64 payload_len;
 	__u8 family;		/* 4 or 6 */
@@ -160,25 +161,32 @@ static __always_inline int parse_ipv6(struct cursor *c, __u64 *l4_len)
 	return PARSE_OK;
 }
 
-/* Only the fixed header must be in bounds: options are skipped by length. */
-static __always_inline int parse_tcp(struct cursor *c, __u64 l4_len, void *frame,
-				     struct segment *seg)
+/* Only the fixed header, for the ports: the rest waits for tcp_payload(). */
+static __always_inline int parse_tcp(struct cursor *c, __u64 l4_len, struct segment *seg)
 {
 	struct tcphdr *tcp = c->pos;
-	__u64 doff;
 
 	if ((void *)(tcp + 1) > c->end)
 		return PARSE_SKIP;
-	doff = tcp->doff * 4;
-	if (doff < sizeof(*tcp) || doff > l4_len)
-		return PARSE_SKIP;
 	seg->tcp = tcp;
-	seg->payload_off = (void *)tcp - frame + doff;
-	seg->payload_len = l4_len - doff;
+	seg->l4_len = l4_len;
 	return PARSE_OK;
 }
 
-/* Ethernet frame to TCP segment. */
+/* Where the payload starts, past the options, and how long it is: only for
+ * segments on watched ports. */
+static __always_inline int tcp_payload(struct segment *seg, void *frame)
+{
+	__u64 doff = seg->tcp->doff * 4;
+
+	if (doff < sizeof(*seg->tcp) || doff > seg->l4_len)
+		return PARSE_SKIP;
+	seg->payload_off = (void *)seg->tcp - frame + doff;
+	seg->payload_len = seg->l4_len - doff;
+	return PARSE_OK;
+}
+
+/* Ethernet frame to TCP segment (ports and flags; payload by tcp_payload). */
 static __always_inline int parse_segment(void *data, void *data_end, struct segment *seg)
 {
 	struct cursor c = { .pos = data, .end = data_end };
@@ -201,7 +209,7 @@ static __always_inline int parse_segment(void *data, void *data_end, struct segm
 	}
 	if (ret)
 		return ret;
-	return parse_tcp(&c, l4_len, data, seg);
+	return parse_tcp(&c, l4_len, seg);
 }
 
 #endif /* __PARSE_NET_H */

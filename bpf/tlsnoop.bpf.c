@@ -111,15 +111,13 @@ static __always_inline long ctx_peek(void *ctx, bool xdp, __u64 off, void *dst, 
 SEC("xdp")
 int xdp_tlsnoop(struct xdp_md *ctx)
 {
-	handle_packet(ctx, true, (void *)(long)ctx->data, (void *)(long)ctx->data_end,
-		      ctx->ingress_ifindex);
+	handle_packet(ctx, true, (void *)(long)ctx->data, (void *)(long)ctx->data_end);
 	return XDP_PASS;
 }
 
 SEC("tc")
 int tc_tlsnoop(struct __sk_buff *skb)
 {
-	handle_packet(skb, false, (void *)(long)skb->data, (void *)(long)skb->data_end,
-		      skb->ifindex);
+	handle_packet(skb, false, (void *)(long)skb->data, (void *)(long)skb->data_end);
 	return TC_ACT_OK;
 }
