@@ -12,5 +12,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("xdp")
 int xdp_baseline(struct xdp_md *ctx)
 {
+	(void)ctx;
 	return XDP_PASS;
 }
