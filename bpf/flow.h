@@ -9,23 +9,19 @@
 #ifndef __FLOW_H
 #define __FLOW_H
 
-#ifndef RECORDS_PER_SEGMENT
-#define RECORDS_PER_SEGMENT	16
-#endif	/* records walked in one segment */
-#ifndef MESSAGES_PER_RECORD
-#define MESSAGES_PER_RECORD	4
-#endif	/* handshake messages walked in one record */
+#define RECORDS_PER_SEGMENT	16	/* records walked in one segment */
+#define MESSAGES_PER_RECORD	4	/* handshake messages walked in one record */
+/* Reassembly copies in chunks no longer than the buffer's slack, so that a
+ * masked offset plus a chunk stays inside it. */
 #define HELLO_CHUNK		TLSNOOP_HELLO_SLACK
-#ifndef APPEND_ITERS
-#define APPEND_ITERS (TLSNOOP_HELLO_MAX / HELLO_CHUNK)
-#endif
+#define HELLO_CHUNKS		(TLSNOOP_HELLO_MAX / HELLO_CHUNK)
 #define TLS13_ALERT_LEN		19	/* 2 + inner type + 16-byte AEAD tag */
 #define TLS13_ALERT_LEN_CCM8	11	/* with TLS_AES_128_CCM_8_SHA256 */
 #define TLS13_FINISHED_MAX	69	/* a Finished alone: 53 (SHA-256) or 69 (SHA-384) */
 
 enum { SEGMENT_GO_ON = 0, SEGMENT_DONE };
 
-/* One TLS record of a segment, as handed to the per-record functions. */
+/* A segment on a watched port, and the TLS record being handled in it. */
 struct tls_job {
 	__u64 payload_off;	/* segment payload start in the frame */
 	__u64 payload_len;
@@ -113,7 +109,10 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 static __always_inline void flow_hello_parsed(struct flow *f, const struct hello_buf *hb,
 					      __u32 have)
 {
-	tls_parse_client_hello(hb, have, &f->ch);
+	if (tls_parse_client_hello(hb, have, &f->ch)) {
+		hist_add(f, SIDE_CLIENT, 'z');	/* a handshake message, not a hello */
+		return;
+	}
 	f->phase = PHASE_CLIENT_HELLO;
 	f->t_client_hello = f->t_last;
 	hist_add(f, SIDE_CLIENT, 'c');
@@ -126,7 +125,7 @@ static __always_inline void hello_append(void *ctx, bool xdp, struct hello_buf *
 	__u64 done = 0, chunk;
 	int i;
 
-	for (i = 0; i < APPEND_ITERS; i++) {
+	for (i = 0; i < HELLO_CHUNKS; i++) {
 		if (done >= n)
 			break;
 		chunk = n - done;

@@ -666,6 +666,25 @@ static void test_unwatched_port(void)
 	CHECK(flows_count() == 0 && collect() == 0, "unwatched port tracked");
 }
 
+/* A client whose first handshake message is not a ClientHello. */
+static void test_not_a_hello(void)
+{
+	struct diagnosis d;
+
+	reset("handshake_not_hello");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	memset(&b, 0, sizeof(b));
+	tlsb_client_key_exchange(&b);
+	send_tls(&c, 0, &b);
+	send_bytes(&c, 1, PKT_RST, NULL, 0);
+	if (!one_event(&d))
+		return;
+	CHECK(!(events[0].flow.ch.flags & HELLO_SEEN) && hist_is(&events[0], "Z"), "hist %.*s",
+	      events[0].flow.hist_len, events[0].flow.hist);
+	CHECK(d.reason == REASON_SERVER_ABORT, "reason %s", reason_name(d.reason));
+}
+
 /* Without a SYN, only a well-formed ClientHello opens a flow. */
 static void test_midstream(void)
 {
@@ -922,6 +941,7 @@ int main(void)
 	test_unwatched_port();
 	test_midstream();
 	test_fast_open();
+	test_not_a_hello();
 	test_port_reuse();
 	test_sslv2();
 	test_hrr();
