@@ -559,6 +559,24 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 	return SEGMENT_GO_ON;
 }
 
+/* Global per program type, like tls_record_xdp/_tc: the paths through the
+ * record walk (direct reads or helper) then do not multiply what follows. */
+__attribute__((noinline)) int flow_payload_xdp(struct xdp_md *ctx, struct flow *f,
+					       struct flow_key *key, struct tls_job *j)
+{
+	if (!ctx || !f || !key || !j)
+		return SEGMENT_GO_ON;
+	return flow_payload(ctx, true, f, key, j);
+}
+
+__attribute__((noinline)) int flow_payload_tc(struct __sk_buff *ctx, struct flow *f,
+					      struct flow_key *key, struct tls_job *j)
+{
+	if (!ctx || !f || !key || !j)
+		return SEGMENT_GO_ON;
+	return flow_payload(ctx, false, f, key, j);
+}
+
 /*
  * FIN or RST before the handshake completed. A FIN from a side that has
  * sent all its handshake messages only half-closes: the peer still decides.
@@ -668,7 +686,8 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 		return;
 	if (flags & TCP_SYN)
 		j->seq++;	/* the SYN itself takes one sequence number */
-	if (j->payload_len && flow_payload(ctx, xdp, f, key, j))
+	if (j->payload_len &&
+	    (xdp ? flow_payload_xdp(ctx, f, key, j) : flow_payload_tc(ctx, f, key, j)))
 		return;
 	if (flags & (TCP_FIN | TCP_RST))
 		flow_close(f, key, j->side, flags);
