@@ -74,6 +74,24 @@ static __always_inline int flow_is_tls13(const struct flow *f)
 	return (f->sh.flags & SERVER_HELLO_SEEN) && f->sh.version >= 0x0304;
 }
 
+/* The handshake ends with its ClientHello still being reassembled: what
+ * came of it is parsed, so that the event still says what was offered.
+ * Global, so that it is verified once and not at every flow_emit(). */
+__attribute__((noinline)) int hello_partial(struct flow *f, struct flow_key *key)
+{
+	struct hello_buf *hb;
+
+	if (!f || !key)
+		return 0;
+	hb = bpf_map_lookup_elem(&hello_bufs, key);
+	if (hb && tls_parse_client_hello(hb, hb->have, &f->ch) == 0) {
+		f->ch.flags |= HELLO_TRUNCATED;
+		f->t_client_hello = f->t_last;
+		hist_add(f, SIDE_CLIENT, 'c');
+	}
+	return 0;
+}
+
 /*
  * Report the handshake and stop tracking it. Ingress and egress may run on
  * two CPUs at once: whoever deletes the flow from the map owns its event,
@@ -84,6 +102,8 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 	struct event *e;
 	int reasm = f->hello_reasm;
 
+	if (reasm)
+		hello_partial(f, key);
 	f->phase = PHASE_DONE;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
@@ -518,6 +538,8 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 		rs->next_seq = j->seq;
 		if (first_payload(ctx, xdp, f, key, j))
 			return SEGMENT_DONE;
+		/* An SSLv2 hello is no TLS record: the walk starts at the
+		 * first TLS record that follows, if a server accepts it. */
 		if (f->ch.flags & HELLO_SSLV2)
 			rs->synced = 0;
 	}

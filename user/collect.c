@@ -85,10 +85,11 @@ static void partial_hello(struct collector *c, struct event *e)
 	struct flow *f = &e->flow;
 
 	if (hb && !bpf_map_lookup_elem(fd, &e->key, hb) && hb->have <= TLSNOOP_HELLO_MAX) {
-		hello_parse_client(hb, hb->have, &f->ch);
-		f->ch.flags |= HELLO_TRUNCATED;
-		if (f->hist_len < TLSNOOP_HIST_MAX)
-			f->hist[f->hist_len++] = 'C';
+		if (hello_parse_client(hb, hb->have, &f->ch) == 0) {
+			f->ch.flags |= HELLO_TRUNCATED;
+			if (f->hist_len < TLSNOOP_HIST_MAX)
+				f->hist[f->hist_len++] = 'C';
+		}
 		bpf_map_delete_elem(fd, &e->key);
 	}
 	free(hb);

@@ -104,7 +104,7 @@ void summary_print(FILE *out, const struct summary *s, const __u64 *stats, __u64
 		fprintf(out, "note: %llu times a record stream was picked up again after "
 			"missed or malformed bytes\n", (unsigned long long)stats[STAT_DESYNC]);
 	if (stats[STAT_FRAGMENTS])
-		fprintf(out, "note: %llu IP fragments on watched ports skipped\n",
+		fprintf(out, "note: %llu IP fragments skipped (ports unknown)\n",
 			(unsigned long long)stats[STAT_FRAGMENTS]);
 	if (stats[STAT_HELLO_TRUNCATED])
 		fprintf(out, "note: %llu ClientHellos longer than %d bytes parsed in part\n",

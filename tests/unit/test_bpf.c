@@ -596,6 +596,32 @@ static void split_case(const char *name, int pieces, bool pq)
 	CHECK(hist_is(e, "Cs"), "hist %.*s", e->flow.hist_len, e->flow.hist);
 }
 
+/* The connection ends before the hello's last segment: the held part. */
+static void test_split_hello_cut(void)
+{
+	size_t cuts[1];
+	long sni;
+
+	reset("split_hello_cut");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "cut.example", true);
+	sni = tlsb_sni_offset(&b, 0);
+	cuts[0] = sni + 40;
+	pkt_flow_split(&c.f, 0, c.frames, PKT_ACK, b.b, b.len, cuts, 1);
+	run_frame(&c.frames[0]);
+	send_bytes(&c, 0, PKT_RST, NULL, 0);
+	CHECK(collect() == 1, "events %d", n_events);
+	if (!n_events)
+		return;
+	CHECK(sni_is(&events[0], "cut.example") &&
+	      (events[0].flow.ch.flags & (HELLO_TRUNCATED | HELLO_SPLIT)) ==
+	      (HELLO_TRUNCATED | HELLO_SPLIT), "sni %.*s flags %x", events[0].flow.ch.sni_len,
+	      events[0].flow.ch.sni, events[0].flow.ch.flags);
+	CHECK(hist_is(&events[0], "C"), "hist %.*s", events[0].flow.hist_len,
+	      events[0].flow.hist);
+}
+
 static void test_split_hellos(void)
 {
 	split_case("split_2", 2, false);
@@ -936,6 +962,7 @@ int main(void)
 	test_no_client_hello();
 	test_aborts();
 	test_split_hellos();
+	test_split_hello_cut();
 	test_layouts();
 	test_fragment_skipped();
 	test_unwatched_port();
