@@ -18,7 +18,7 @@
  *		one ktime_get_ns() and an indirect call, so only the difference
  *		to the baseline, measured the same way, says what tlsnoop costs.
  *
- * A loop case that emits an event per packet runs in chunks that fit the
+ * A loop case that emits records (event, hello) per packet runs in chunks that fit the
  * ring buffer, which is drained between chunks: no event is ever dropped
  * (checked against STAT_RINGBUF_DROPS and the events counted).
  *
@@ -47,6 +47,8 @@
 #define XDP_PASS_	2
 #define RUNS_MAX	15
 #define VLOG_SIZE	(1 << 16)
+/* Ring-buffer room per packet is sized for a ClientHello up to this size. */
+#define HELLO_BYTES_MAX	1024
 
 enum mode { MODE_LOOP, MODE_RESET };
 enum target { TGT_NONE, TGT_DELTA, TGT_ABS };
@@ -55,6 +57,7 @@ struct bcase {
 	const char *name;
 	enum mode mode;
 	__u8 emits;		/* end_cause of the event each packet emits, 0: none */
+	bool hands_hello;	/* each packet hands a ClientHello to the ring buffer */
 	enum target tgt;
 	double tgt_ns;
 	struct pkt frame;
@@ -64,14 +67,14 @@ struct bcase {
 	/* per run: test-run duration, and program-only time (bpf_stats) */
 	double ns[RUNS_MAX], base[RUNS_MAX];
 	double st_ns[RUNS_MAX], st_base[RUNS_MAX];
-	__u64 packets, events, bad_events;
+	__u64 packets, events, bad_events, hellos;
 };
 
 static struct tlsnoop_bpf *skel;
 static struct baseline_bpf *base_skel;
 static struct ring_buffer *rb;
 static int tls_fd, base_fd, flows_fd;
-static __u64 n_events, n_bad;
+static __u64 n_events, n_bad, n_hellos;
 static __u8 want_cause;
 static int runs = 5, cpu = -1, only;
 static __u32 repeat = 1000000, reset_calls = 200000, chunk;
@@ -89,6 +92,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct event *e = data;
 
 	(void)ctx;
+	if (e->type == REC_HELLO) {
+		n_hellos++;
+		return 0;
+	}
 	n_events++;
 	if (size < sizeof(*e) || e->end_cause != want_cause)
 		n_bad++;
@@ -188,7 +195,7 @@ static double run_reset(int fd, const struct bcase *c)
 				die("flow restore");
 		}
 		ns += test_run(fd, &c->frame, 1);
-		if (c->emits && i % chunk == chunk - 1)
+		if ((c->emits || c->hands_hello) && i % chunk == chunk - 1)
 			drain();
 	}
 	drain();
@@ -236,7 +243,7 @@ static double measure_stats(int fd, const struct bcase *c)
 /* tlsnoop run of one case, with the checks that it did what it should. */
 static double measure_tls(struct bcase *c, double (*how)(int, const struct bcase *))
 {
-	__u64 ev0 = n_events, bad0 = n_bad;
+	__u64 ev0 = n_events, bad0 = n_bad, hello0 = n_hellos;
 	double ns;
 
 	want_cause = c->emits;
@@ -245,6 +252,7 @@ static double measure_tls(struct bcase *c, double (*how)(int, const struct bcase
 	c->packets += packets_of(c);
 	c->events += n_events - ev0;
 	c->bad_events += n_bad - bad0;
+	c->hellos += n_hellos - hello0;
 	if (flows_count()) {
 		fprintf(stderr, "bench_bpf: [%s] left flows behind\n", c->name);
 		flows_clear();
@@ -283,6 +291,10 @@ static void tls_client_hello(struct tlsbuf *b)
 	tlsb_ch_browser(&ch, "www.example.com", false);
 	memset(b, 0, sizeof(*b));
 	tlsb_client_hello(b, &ch);
+	if (b->len > HELLO_BYTES_MAX) {
+		fprintf(stderr, "bench_bpf: ClientHello over %d bytes\n", HELLO_BYTES_MAX);
+		exit(1);
+	}
 }
 
 /* Run a setup frame through tlsnoop once and keep the flow it leaves. */
@@ -353,9 +365,10 @@ static void build_cases(void)
 	/* ClientHello + FIN without SYN: every repetition opens the flow,
 	 * parses the hello, emits the event (END_CLOSE) and deletes the flow. */
 	c = &cases[C_HELLO_FIN];
-	c->name = "ClientHello (16 ciphers, 15 ext.) + FIN: flow, parse, event, delete";
+	c->name = "ClientHello (16 ciphers, 15 ext.) + FIN: flow, hand-over, event, delete";
 	c->mode = MODE_LOOP;
 	c->emits = END_CLOSE;
+	c->hands_hello = true;
 	c->tgt = TGT_ABS;
 	c->tgt_ns = 150;
 	conv(&f, 4);
@@ -372,8 +385,9 @@ static void build_cases(void)
 	/* The common case: the SYN opened the flow, the hello is parsed into
 	 * it; the event comes later, with another packet. */
 	c = &cases[C_HELLO_SYN];
-	c->name = "ClientHello on a flow opened by its SYN (no event)";
+	c->name = "ClientHello on a flow opened by its SYN (hand-over, no event)";
 	c->mode = MODE_RESET;
+	c->hands_hello = true;
 	conv(&f, 4);
 	pkt_flow_send(&f, 0, &setup, PKT_SYN, NULL, 0);
 	f.dir[1].seq++;		/* the SYN-ACK */
@@ -495,20 +509,25 @@ static void report_stats(void)
 static void report_checks(void)
 {
 	printf("\n| # | packets run (all passes) | events expected | events received | "
-	       "wrong end cause |\n");
+	       "wrong end cause | hellos expected | hellos received |\n");
 	printf("|---|------------------------:|----------------:|----------------:|"
-	       "----------------:|\n");
+	       "----------------:|----------------:|----------------:|\n");
 	for (int i = 0; i < C_MAX; i++) {
 		if (!selected(i))
 			continue;
 		struct bcase *c = &cases[i];
 
-		printf("| %d | %llu | %llu | %llu | %llu |\n", i + 1, (unsigned long long)c->packets,
+		printf("| %d | %llu | %llu | %llu | %llu | %llu | %llu |\n", i + 1,
+		       (unsigned long long)c->packets,
 		       (unsigned long long)(c->emits ? c->packets : 0),
-		       (unsigned long long)c->events, (unsigned long long)c->bad_events);
+		       (unsigned long long)c->events, (unsigned long long)c->bad_events,
+		       (unsigned long long)(c->hands_hello ? c->packets : 0),
+		       (unsigned long long)c->hellos);
 	}
-	printf("\nKernel counters after the run: ring buffer drops %llu, flow map full %llu, "
-	       "stream desync %llu.\n", (unsigned long long)stat_sum(STAT_RINGBUF_DROPS),
+	printf("\nKernel counters after the run: ring buffer drops %llu, hellos lost %llu, "
+	       "flow map full %llu, stream desync %llu.\n",
+	       (unsigned long long)stat_sum(STAT_RINGBUF_DROPS),
+	       (unsigned long long)stat_sum(STAT_HELLO_LOST),
 	       (unsigned long long)stat_sum(STAT_FLOW_FULL),
 	       (unsigned long long)stat_sum(STAT_DESYNC));
 }
@@ -593,10 +612,12 @@ static void load(void)
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
 	if (!rb)
 		die("ring buffer");
-	/* The events of a chunk fill at most 7/8 of the (drained) ring buffer:
-	 * each takes an 8-byte header and is rounded up to 8 bytes. */
+	/* The records of a chunk (an event and a hello per packet) fill at
+	 * most 7/8 of the (drained) ring buffer: each takes an 8-byte header
+	 * and is rounded up to 8 bytes. */
 	chunk = bpf_map__max_entries(skel->maps.events) / 8 * 7 /
-		((sizeof(struct event) + 8 + 7) / 8 * 8);
+		((sizeof(struct event) + 8 + 7) / 8 * 8 +
+		 (sizeof(struct hello_rec) + HELLO_BYTES_MAX + 8 + 7) / 8 * 8);
 }
 
 static void pin(void)

@@ -15,6 +15,10 @@
  * masked offset plus a chunk stays inside it. */
 #define HELLO_CHUNK		TLSNOOP_HELLO_SLACK
 #define HELLO_CHUNKS		(TLSNOOP_HELLO_MAX / HELLO_CHUNK)
+/* In a ClientHello record: client_version, and the session id after the
+ * 32-byte random and its length byte. */
+#define HELLO_VERSION_OFF	(TLS_RECORD_HDR + TLS_HS_HDR)
+#define HELLO_SID_OFF		(HELLO_VERSION_OFF + 2 + 32 + 1)
 #define TLS13_ALERT_LEN		19	/* 2 + inner type + 16-byte AEAD tag */
 #define TLS13_ALERT_LEN_CCM8	11	/* with TLS_AES_128_CCM_8_SHA256 */
 #define TLS13_FINISHED_MAX	69	/* a Finished alone: 53 (SHA-256) or 69 (SHA-384) */
@@ -74,22 +78,73 @@ static __always_inline int flow_is_tls13(const struct flow *f)
 	return (f->sh.flags & SERVER_HELLO_SEEN) && f->sh.version >= 0x0304;
 }
 
-/* The handshake ends with its ClientHello still being reassembled: what
- * came of it is parsed, so that the event still says what was offered.
- * Global, so that it is verified once and not at every flow_emit(). */
-__attribute__((noinline)) int hello_partial(struct flow *f, struct flow_key *key)
+/*
+ * A ClientHello's bytes (`have` of them, from its record header) go to the
+ * collector, which parses them: the kernel keeps only the facts its own
+ * state machine needs, the legacy version and the session id a TLS 1.2
+ * ServerHello may echo. Returns -1 when the message is not a ClientHello.
+ * Global, so that it is verified once and not at every caller.
+ */
+__attribute__((noinline)) int hello_handoff(struct flow *f, struct flow_key *key,
+					    struct hello_buf *hb, __u32 have, __u16 flags)
 {
-	struct hello_buf *hb;
+	const __u8 *d;
+	__u32 sid_len = 0, i;
+	__u64 size;
 
-	if (!f || !key)
-		return 0;
-	hb = bpf_map_lookup_elem(&hello_bufs, key);
-	if (hb && tls_parse_client_hello(hb, hb->have, &f->ch) == 0) {
-		f->ch.flags |= HELLO_TRUNCATED;
-		f->t_client_hello = f->t_last;
-		hist_add(f, SIDE_CLIENT, 'c');
+	if (!f || !key || !hb)
+		return -1;
+	d = hb->data;
+	if (have < TLS_RECORD_HDR + 1 || have > TLSNOOP_HELLO_MAX ||
+	    d[TLS_RECORD_HDR] != TLS_HS_CLIENT_HELLO)
+		return -1;
+	f->ch.flags |= HELLO_SEEN | flags;
+	if (have >= HELLO_VERSION_OFF + 2)
+		f->ch.legacy_version = (__u16)d[HELLO_VERSION_OFF] << 8 | d[HELLO_VERSION_OFF + 1];
+	if (have >= HELLO_SID_OFF) {
+		sid_len = d[HELLO_SID_OFF - 1];
+		if (sid_len > TLSNOOP_SID_MAX || HELLO_SID_OFF + sid_len > have)
+			sid_len = 0;
 	}
+	f->ch.session_id_len = sid_len;
+	for (i = 0; i < TLSNOOP_SID_MAX; i++)
+		f->ch.session_id[i] = i < sid_len ? d[HELLO_SID_OFF + i] : 0;
+
+	hb->rec.type = REC_HELLO;
+	hb->rec.len = have;
+	hb->rec.key = *key;
+	hb->rec.flags = flags;
+	/* Bound the size again where the verifier sees it (clang may test a
+	 * copy of `have` above). */
+	size = sizeof(hb->rec) + have;
+	asm volatile("" : "+r"(size));
+	if (size > sizeof(hb->rec) + TLSNOOP_HELLO_MAX ||
+	    bpf_ringbuf_output(&events, &hb->rec, size, 0))
+		stat_inc(STAT_HELLO_LOST);
 	return 0;
+}
+
+static __always_inline void client_hello_seen(struct flow *f, struct flow_key *key,
+					      struct hello_buf *hb, __u32 have, __u16 flags)
+{
+	if (hello_handoff(f, key, hb, have, flags)) {
+		hist_add(f, SIDE_CLIENT, 'z');	/* a handshake message, not a hello */
+		return;
+	}
+	f->phase = PHASE_CLIENT_HELLO;
+	f->t_client_hello = f->t_last;
+	hist_add(f, SIDE_CLIENT, 'c');
+}
+
+/* The handshake ends with its ClientHello still being reassembled: what
+ * came of it goes to the collector, so that the event still says what was
+ * offered. */
+static __always_inline void hello_partial(struct flow *f, struct flow_key *key)
+{
+	struct hello_buf *hb = bpf_map_lookup_elem(&hello_bufs, key);
+
+	if (hb)
+		client_hello_seen(f, key, hb, hb->have, HELLO_SPLIT | HELLO_TRUNCATED);
 }
 
 /*
@@ -107,6 +162,8 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 	f->phase = PHASE_DONE;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
+		e->type = REC_EVENT;
+		e->pad0 = 0;
 		e->key = *key;
 		__builtin_memcpy(&e->flow, f, sizeof(*f));
 		e->t_end = f->t_last;
@@ -124,18 +181,6 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 		stat_inc(STAT_RINGBUF_DROPS);
 	if (reasm)
 		bpf_map_delete_elem(&hello_bufs, key);
-}
-
-static __always_inline void flow_hello_parsed(struct flow *f, const struct hello_buf *hb,
-					      __u32 have)
-{
-	if (tls_parse_client_hello(hb, have, &f->ch)) {
-		hist_add(f, SIDE_CLIENT, 'z');	/* a handshake message, not a hello */
-		return;
-	}
-	f->phase = PHASE_CLIENT_HELLO;
-	f->t_client_hello = f->t_last;
-	hist_add(f, SIDE_CLIENT, 'c');
 }
 
 /* Copy n segment bytes into a reassembly buffer at `at`, in masked chunks. */
@@ -185,7 +230,7 @@ static __always_inline void client_hello_record(void *ctx, bool xdp, struct flow
 	if (ctx_load(ctx, xdp, j->payload_off + j->off, hb->data, have))
 		return;
 	if (have == want) {
-		flow_hello_parsed(f, hb, have);
+		client_hello_seen(f, key, hb, have, 0);
 		return;
 	}
 	hb->base_seq = j->seq + j->off;
@@ -195,7 +240,7 @@ static __always_inline void client_hello_record(void *ctx, bool xdp, struct flow
 		f->hello_reasm = 1;
 		f->ch.flags |= HELLO_SPLIT;
 	} else {
-		flow_hello_parsed(f, hb, have);
+		client_hello_seen(f, key, hb, have, HELLO_TRUNCATED);
 	}
 }
 
@@ -228,7 +273,8 @@ static __always_inline void client_hello_continue(void *ctx, bool xdp, struct fl
 	if (hb->have < hb->want)
 		return;
 parse:
-	flow_hello_parsed(f, hb, hb->have);
+	client_hello_seen(f, key, hb, hb->have,
+			  hb->have < hb->want ? HELLO_SPLIT | HELLO_TRUNCATED : HELLO_SPLIT);
 	f->hello_reasm = 0;
 	bpf_map_delete_elem(&hello_bufs, key);
 }

@@ -1,66 +1,27 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * TLS record, ClientHello, ServerHello and alert parsing over a buffer that
+ * TLS record, ServerHello and handshake-header parsing over a buffer that
  * holds a record from its header on. Every read is masked to the buffer's
  * size (so the verifier can prove it in bounds) and checked against the
  * record's real length (so parsing stays correct). The buffer must have
- * TLSNOOP_HELLO_MAX + TLSNOOP_HELLO_SLACK readable bytes. No context type
- * inside: a userspace build defines TLS_COPY as memcpy.
+ * TLSNOOP_HELLO_MAX + TLSNOOP_HELLO_SLACK readable bytes. The ClientHello
+ * is not parsed here: its bytes go to the collector (user/hello.c).
  */
 #ifndef __PARSE_TLS_H
 #define __PARSE_TLS_H
 
 #include "tlsnoop.h"
 
-#ifndef TLS_COPY
-#define TLS_COPY(dst, len, src) bpf_probe_read_kernel(dst, len, src)
-#endif
 /* Copy at most `max` bytes. The barrier keeps clang from dropping a clamp
  * it can prove redundant but the verifier cannot. */
-#ifndef TLS_BARRIER
-#define TLS_BARRIER(v) asm volatile("" : "+r"(v))
-#endif
 #define TLS_COPY_MAX(dst, len, max, buf, off)				\
 	do {								\
 		__u64 __n = (len);					\
-		TLS_BARRIER(__n);					\
+		asm volatile("" : "+r"(__n));				\
 		if (__n > (max))					\
 			__n = (max);					\
-		TLS_COPY(dst, __n, (buf) + ((off) & TLSNOOP_HELLO_MASK));	\
+		bpf_probe_read_kernel(dst, __n, (buf) + ((off) & TLSNOOP_HELLO_MASK));	\
 	} while (0)
-/* Whole 8-byte words (max a multiple of 8): a few loads where a helper call
- * costs far more. Only when `max` bytes from `off` are still inside the
- * record (`end`): past it lie bytes of whatever the buffer held before. */
-#ifndef TLS_COPY_WORDS
-#define TLS_COPY_WORDS(dst, src, n)					\
-	do {								\
-		_Pragma("unroll")					\
-		for (int w_ = 0; w_ < (n) / 8; w_++)			\
-			((__u64 *)(dst))[w_] = ((const __u64 *)(src))[w_];	\
-	} while (0)
-#endif
-#define TLS_COPY_FAST(dst, len, max, buf, off, end)			\
-	do {								\
-		if ((off) + (max) <= (end))				\
-			TLS_COPY_WORDS(dst, (buf) + ((off) & TLSNOOP_HELLO_MASK), max);	\
-		else							\
-			TLS_COPY_MAX(dst, len, max, buf, off);		\
-	} while (0)
-/* Extension walks run as bpf_loop callbacks: verified once, whatever the
- * bound. A callback returns 1 to stop. */
-#ifndef TLS_LOOP
-#define TLS_LOOP(n, cb, data) bpf_loop(n, cb, data, 0)
-#endif
-#ifdef __bpf__
-#define TLS_UNROLL _Pragma("unroll")
-#else
-#define TLS_UNROLL
-#endif
-/* In BPF the hello parsers are global functions: verified once, on their
- * own, instead of once per path that reaches them. */
-#ifndef TLS_PARSER
-#define TLS_PARSER __attribute__((noinline))
-#endif
 
 #define TLS_RECORD_HDR		5
 #define TLS_HS_HDR		4
@@ -75,18 +36,11 @@
 #define TLS_HS_CLIENT_HELLO	1
 #define TLS_HS_SERVER_HELLO	2
 
-#define TLS_EXT_SNI		0
 #define TLS_EXT_ALPN		16
 #define TLS_EXT_PSK		41
-#define TLS_EXT_EARLY_DATA	42
 #define TLS_EXT_SUPP_VERSIONS	43
-#define TLS_EXT_KEY_SHARE	51
 
-#define TLS_EXT_MAX		40	/* extensions walked per hello */
-#define TLS_VERSIONS_MAX	16	/* supported_versions entries walked */
-
-/* GREASE values (RFC 8701) are 0x?A?A with both bytes equal. */
-#define TLS_IS_GREASE(v)	(((v) & 0x0F0F) == 0x0A0A && ((v) >> 8) == ((v) & 0xFF))
+#define TLS_EXT_MAX		40	/* extensions walked per ServerHello */
 
 struct tls_cursor {
 	const __u8 *buf;
@@ -162,196 +116,6 @@ static __always_inline int tls_handshake_start(struct tls_cursor *c, __u32 *hs_t
 	return 0;
 }
 
-/* Offsets of variable-length parts found while walking the extensions. */
-struct hello_exts {
-	__u32 sni_off, sni_len;
-	__u32 alpn_off, alpn_len;
-	__u32 sv_off, sv_len;
-};
-
-static __always_inline void tls_sni_ext(struct tls_cursor *c, __u32 ext_end, struct hello_exts *x,
-					struct client_hello *ch)
-{
-	/* server_name_list: u16 length, then (u8 type, u16 length, name) */
-	__u32 off = c->off + 2, name_len;
-
-	if (off + 3 > ext_end || tls_u8_at(c->buf, off) != 0)
-		return;
-	name_len = tls_u16_at(c->buf, off + 1);
-	if (off + 3 + name_len > ext_end)
-		return;
-	x->sni_off = off + 3;
-	x->sni_len = name_len;
-	if (name_len)
-		ch->flags |= HELLO_HAS_SNI;
-}
-
-static __always_inline void tls_alpn_ext(struct tls_cursor *c, __u32 ext_end, struct hello_exts *x)
-{
-	__u32 list_len = tls_u16_at(c->buf, c->off);
-
-	if (c->off + 2 + list_len > ext_end)
-		return;
-	x->alpn_off = c->off + 2;
-	x->alpn_len = list_len;
-}
-
-/* One extension: type and length, then what it tells. */
-static __always_inline int tls_client_ext(struct tls_cursor *c, struct client_hello *ch,
-					  struct hello_exts *x)
-{
-	__u32 type, len, ext_end;
-
-	if (tls_read_u16(c, &type) || tls_read_u16(c, &len))
-		return -1;
-	ext_end = c->off + len;
-	if (ext_end > c->end)
-		return -1;
-	switch (type) {
-	case TLS_EXT_SNI:
-		tls_sni_ext(c, ext_end, x, ch);
-		break;
-	case TLS_EXT_ALPN:
-		ch->flags |= HELLO_HAS_ALPN;
-		tls_alpn_ext(c, ext_end, x);
-		break;
-	case TLS_EXT_SUPP_VERSIONS:
-		ch->flags |= HELLO_HAS_SUPP_VERSIONS;
-		x->sv_off = c->off + 1;
-		x->sv_len = len ? tls_u8_at(c->buf, c->off) : 0;
-		if (x->sv_off + x->sv_len > ext_end)
-			x->sv_len = 0;
-		break;
-	case TLS_EXT_KEY_SHARE:
-		ch->flags |= HELLO_HAS_KEY_SHARE;
-		break;
-	case TLS_EXT_PSK:
-		ch->flags |= HELLO_HAS_PSK;
-		break;
-	case TLS_EXT_EARLY_DATA:
-		ch->flags |= HELLO_HAS_EARLY_DATA;
-		break;
-	}
-	ch->ext_count++;
-	c->off = ext_end;
-	return 0;
-}
-
-struct client_ext_walk {
-	struct tls_cursor c;
-	struct client_hello *ch;
-	struct hello_exts x;
-};
-
-static long tls_client_ext_cb(__u32 i, void *data)
-{
-	struct client_ext_walk *w = data;
-
-	(void)i;
-	if (w->c.off >= w->c.end)
-		return 1;
-	return tls_client_ext(&w->c, w->ch, &w->x) ? 1 : 0;
-}
-
-static __always_inline void tls_client_versions(const __u8 *buf, struct hello_exts *x,
-						struct client_hello *ch)
-{
-	__u32 i, v;
-
-	for (i = 0; i < TLS_VERSIONS_MAX; i++) {
-		if (2 * i + 2 > x->sv_len)
-			break;
-		v = tls_u16_at(buf, x->sv_off + 2 * i);
-		if (TLS_IS_GREASE(v))
-			continue;
-		ch->versions_mask |= VERSION_BIT(v);
-		if (v > ch->max_version && (v >> 8) == 3)
-			ch->max_version = v;
-	}
-}
-
-/* Copy a name of `len` bytes at `off`, cut to `max`; returns the length kept. */
-#define TLS_COPY_NAME(dst, max, buf, off, len, end, truncated_flag, ch)	\
-	({								\
-		__u32 __len = (len);					\
-		if (__len > (max)) {					\
-			__len = (max);					\
-			(ch)->flags |= (truncated_flag);		\
-		}							\
-		if (__len)						\
-			TLS_COPY_FAST(dst, __len, max, buf, off, end);	\
-		__len;							\
-	})
-
-static __always_inline void tls_copy_names(const __u8 *buf, __u32 end, struct hello_exts *x,
-					   struct client_hello *ch)
-{
-	ch->sni_len = TLS_COPY_NAME(ch->sni, TLSNOOP_SNI_MAX, buf, x->sni_off, x->sni_len, end,
-				    HELLO_SNI_TRUNCATED, ch);
-	ch->alpn_len = TLS_COPY_NAME(ch->alpn, TLSNOOP_ALPN_MAX, buf, x->alpn_off, x->alpn_len,
-				     end, HELLO_ALPN_TRUNCATED, ch);
-}
-
-/*
- * Parse a ClientHello record whose first `have` bytes are in hb. A hello
- * cut short (have < record) is parsed as far as it goes and flagged.
- * Returns 0 when it is a ClientHello.
- */
-TLS_PARSER int tls_parse_client_hello(const struct hello_buf *hb, __u32 have,
-				      struct client_hello *ch)
-{
-	struct tls_cursor c = { .off = 0, .end = have };
-	struct client_ext_walk w = {};
-	__u32 hs_type, hs_len, rec_len, v, n, exts_end;
-	const __u8 *buf;
-
-	if (!hb || !ch)
-		return -1;
-	buf = c.buf = hb->data;
-	if (have > TLSNOOP_HELLO_MAX)
-		c.end = TLSNOOP_HELLO_MAX;
-	if (tls_handshake_start(&c, &hs_type, &hs_len) || hs_type != TLS_HS_CLIENT_HELLO)
-		return -1;
-	rec_len = tls_u16_at(buf, 3);
-	ch->flags |= HELLO_SEEN;
-	ch->record_version = tls_u16_at(buf, 1);
-	ch->hello_len = hs_len;
-	/* Parse no further than the message, nor than this record. */
-	if (TLS_HS_HDR + hs_len > rec_len || TLS_RECORD_HDR + rec_len > c.end)
-		ch->flags |= HELLO_TRUNCATED;
-	if (TLS_RECORD_HDR + TLS_HS_HDR + hs_len < c.end)
-		c.end = TLS_RECORD_HDR + TLS_HS_HDR + hs_len;
-	if (TLS_RECORD_HDR + rec_len < c.end)
-		c.end = TLS_RECORD_HDR + rec_len;
-
-	if (tls_read_u16(&c, &v))
-		return 0;
-	ch->legacy_version = v;
-	if (tls_skip(&c, 32) || tls_read_u8(&c, &n) || n > TLSNOOP_SID_MAX || !tls_need(&c, n))
-		return 0;
-	ch->session_id_len = n;
-	if (n)
-		TLS_COPY_FAST(ch->session_id, n, TLSNOOP_SID_MAX, buf, c.off, c.end);
-	c.off += n;
-	if (tls_read_u16(&c, &n) || tls_skip(&c, n))
-		return 0;
-	ch->cipher_count = n / 2;
-	if (tls_read_u8(&c, &n) || tls_skip(&c, n))
-		return 0;
-	if (tls_read_u16(&c, &n))
-		return 0;
-	exts_end = c.off + n;
-	if (exts_end < c.end)
-		c.end = exts_end;
-
-	w.c = c;
-	w.ch = ch;
-	TLS_LOOP(TLS_EXT_MAX, tls_client_ext_cb, &w);
-	tls_client_versions(buf, &w.x, ch);
-	tls_copy_names(buf, w.c.end, &w.x, ch);
-	return 0;
-}
-
 /* SHA-256("HelloRetryRequest"), the random of a HelloRetryRequest. */
 static const __u8 tls_hrr_random[32] = {
 	0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02,
@@ -363,8 +127,8 @@ static __always_inline int tls_is_hrr(const __u8 *buf, __u32 off)
 {
 	int i;
 
-	/* Unrolled in BPF, so the constant folds into the code. */
-	TLS_UNROLL
+	/* Unrolled, so the constant folds into the code. */
+	_Pragma("unroll")
 	for (i = 0; i < 32; i++)
 		if (tls_u8_at(buf, off + i) != tls_hrr_random[i])
 			return 0;
@@ -423,7 +187,7 @@ static long tls_server_ext_cb(__u32 i, void *data)
  * Parse a ServerHello record. `ch` is the connection's ClientHello, for the
  * TLS 1.2 resumption check (the server echoes the client's session id).
  */
-TLS_PARSER int tls_parse_server_hello(const struct hello_buf *hb, __u32 have,
+__attribute__((noinline)) int tls_parse_server_hello(const struct hello_buf *hb, __u32 have,
 				      const struct client_hello *ch, struct server_hello *sh)
 {
 	struct tls_cursor c = { .off = 0, .end = have };
@@ -470,7 +234,7 @@ TLS_PARSER int tls_parse_server_hello(const struct hello_buf *hb, __u32 have,
 		c.end = exts_end;
 	w.c = c;
 	w.sh = sh;
-	TLS_LOOP(TLS_EXT_MAX, tls_server_ext_cb, &w);
+	bpf_loop(TLS_EXT_MAX, tls_server_ext_cb, &w, 0);
 	/* Below TLS 1.3 a resumed session is the echo of the client's id. */
 	if (sh->version < 0x0304 && echo)
 		sh->flags |= SERVER_RESUMED;

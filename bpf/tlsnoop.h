@@ -189,7 +189,15 @@ struct flow {
 	struct alert alert;
 };
 
+/* Ring-buffer records start with their type. */
+enum rec_type {
+	REC_EVENT = 1,		/* struct event: a handshake's outcome */
+	REC_HELLO,		/* struct hello_rec: a ClientHello's bytes */
+};
+
 struct event {
+	__u32 type;		/* REC_EVENT */
+	__u32 pad0;
 	struct flow_key key;
 	struct flow flow;
 	__u64 t_end;
@@ -197,14 +205,36 @@ struct event {
 	__u8 pad[7];
 };
 
-/* ClientHello reassembly buffer, only for hellos that span segments. */
+/*
+ * A ClientHello handed to the collector, which parses it: `len` bytes from
+ * its record header follow. It precedes its connection's event in the ring
+ * buffer; the collector matches the two by key.
+ */
+struct hello_rec {
+	__u32 type;		/* REC_HELLO */
+	__u32 len;		/* bytes that follow, at most TLSNOOP_HELLO_MAX */
+	struct flow_key key;
+	__u16 flags;		/* HELLO_SPLIT, HELLO_TRUNCATED */
+	__u16 pad[3];
+};
+
+/*
+ * A ClientHello's bytes: copied out of the packet (per-CPU scratch) or
+ * reassembled when it spans segments (hello_bufs). `rec` and `data` are
+ * contiguous: the ring-buffer record is one copy from `rec`.
+ */
 struct hello_buf {
 	__u32 base_seq;		/* sequence of the record header's first byte */
 	__u32 have;		/* contiguous bytes received from base_seq */
 	__u32 want;		/* record header + handshake length */
 	__u32 pad;
+	struct hello_rec rec;
 	__u8 data[TLSNOOP_HELLO_MAX + TLSNOOP_HELLO_SLACK];
 };
+
+_Static_assert(__builtin_offsetof(struct hello_buf, data) ==
+	       __builtin_offsetof(struct hello_buf, rec) + sizeof(struct hello_rec),
+	       "hello_rec must be followed by its data");
 
 /* Kernel counters (per-CPU array, summed by the collector). */
 enum tlsnoop_stat {
@@ -213,6 +243,7 @@ enum tlsnoop_stat {
 	STAT_HELLO_TRUNCATED,	/* hello larger than TLSNOOP_HELLO_MAX */
 	STAT_DESYNC,		/* record stream lost (gap, reorder) */
 	STAT_FRAGMENTS,		/* IP fragments skipped */
+	STAT_HELLO_LOST,	/* hello bytes not handed over: ring buffer full */
 	STAT_MAX,
 };
 

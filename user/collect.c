@@ -7,7 +7,12 @@
 #include <bpf/libbpf.h>
 #include "collect.h"
 #include "hello.h"
+#include "hello_table.h"
 #include "output.h"
+
+/* Hellos held for their events: enough for every flow in the map, up to
+ * this bound (276 bytes each, about 72 MB at most). */
+#define HELLOS_HELD_MAX (1u << 18)
 
 /* Expired keys are gathered first and deleted after the walk, so that
  * deleting does not restart the map iteration. */
@@ -26,11 +31,13 @@ __u64 mono_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
-void collector_event(struct collector *c, const struct event *e)
+void collector_event(struct collector *c, const struct event *kernel_event)
 {
+	struct event e = *kernel_event;
 	struct report r;
 
-	report_init(&r, e, c->mono_to_wall);
+	hello_table_take(c->hellos, &e);
+	report_init(&r, &e, c->mono_to_wall);
 	summary_add(&c->summary, &r);
 	if (c->write_failed)
 		return;
@@ -47,19 +54,32 @@ void collector_event(struct collector *c, const struct event *e)
 
 static int on_ringbuf(void *ctx, void *data, size_t size)
 {
+	struct collector *c = ctx;
 	struct event e;
+	__u32 type;
 
-	if (size < sizeof(e))
+	if (size < sizeof(type))
 		return 0;
-	memcpy(&e, data, sizeof(e));
-	collector_event(ctx, &e);
+	memcpy(&type, data, sizeof(type));
+	if (type == REC_HELLO) {
+		hello_table_put(c->hellos, data, size);
+	} else if (type == REC_EVENT && size >= sizeof(e)) {
+		memcpy(&e, data, sizeof(e));
+		collector_event(c, &e);
+	}
 	return 0;
 }
 
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel)
 {
+	__u32 held;
+
 	c->skel = skel;
 	c->mono_to_wall = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+	held = bpf_map__max_entries(skel->maps.flows);
+	c->hellos = hello_table_new(held < HELLOS_HELD_MAX ? held : HELLOS_HELD_MAX);
+	if (!c->hellos)
+		return -ENOMEM;
 	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf, c, NULL);
 	return c->rb ? 0 : -errno;
 }
@@ -68,6 +88,8 @@ void collector_free(struct collector *c)
 {
 	ring_buffer__free(c->rb);
 	c->rb = NULL;
+	hello_table_free(c->hellos);
+	c->hellos = NULL;
 }
 
 int collector_poll(struct collector *c, int timeout_ms)
@@ -85,7 +107,7 @@ static void partial_hello(struct collector *c, struct event *e)
 	struct flow *f = &e->flow;
 
 	if (hb && !bpf_map_lookup_elem(fd, &e->key, hb) && hb->have <= TLSNOOP_HELLO_MAX) {
-		if (hello_parse_client(hb, hb->have, &f->ch) == 0) {
+		if (hello_parse_client(hb->data, hb->have, &f->ch) == 0) {
 			f->ch.flags |= HELLO_TRUNCATED;
 			if (f->hist_len < TLSNOOP_HIST_MAX)
 				f->hist[f->hist_len++] = 'C';
@@ -154,5 +176,6 @@ void collector_stats(struct collector *c, __u64 stats[STAT_MAX])
 		for (cpu = 0; cpu < ncpu; cpu++)
 			stats[k] += vals[cpu];
 	}
+	stats[STAT_HELLO_LOST] += hello_table_evicted(c->hellos);
 	free(vals);
 }

@@ -13,6 +13,7 @@
 struct collector {
 	struct tlsnoop_bpf *skel;
 	struct ring_buffer *rb;
+	struct hello_table *hellos;	/* ClientHellos waiting for their event */
 	FILE *out;
 	bool json;
 	bool write_failed;
@@ -28,9 +29,10 @@ int collector_poll(struct collector *c, int timeout_ms);
 /* Report handshakes idle for longer than the timeout; returns how many
  * are still in progress. */
 __u64 collector_expire(struct collector *c);
-/* Handle one event (from the kernel, or built by expiry). */
+/* Handle one event (from the kernel, or built by expiry): join it with its
+ * ClientHello, report and count it. */
 void collector_event(struct collector *c, const struct event *e);
-/* Kernel counters summed over CPUs. */
+/* Kernel counters summed over CPUs (and hellos the collector dropped). */
 void collector_stats(struct collector *c, __u64 stats[STAT_MAX]);
 __u64 mono_now_ns(void);
 

@@ -1,30 +1,217 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * bpf/parse_tls.h compiled for userspace: the same source as in the kernel,
- * with plain C in place of the BPF helpers it names.
+ * ClientHello parser. The kernel hands over the hello's bytes as they came
+ * from the wire (an attacker's choice); every read goes through a cursor
+ * that knows how many bytes are left, so nothing is read past them.
  */
 #include <string.h>
 #include "hello.h"
 
-#define TLS_COPY(dst, len, src)	memcpy(dst, src, len)
-#define TLS_BARRIER(v)		((void)0)
-#define TLS_COPY_WORDS(dst, src, n)	memcpy(dst, src, n)
-#define TLS_LOOP(n, cb, data)						\
-	do {								\
-		for (__u32 i_ = 0; i_ < (n); i_++)			\
-			if (cb(i_, data))				\
-				break;					\
-	} while (0)
-#define TLS_PARSER static
-#include "parse_tls.h"
+#define TLS_RECORD_HDR		5
+#define TLS_CT_HANDSHAKE	22
+#define TLS_HS_CLIENT_HELLO	1
 
-int hello_parse_client(const struct hello_buf *hb, __u32 have, struct client_hello *ch)
+#define EXT_SNI			0
+#define EXT_ALPN		16
+#define EXT_PSK			41
+#define EXT_EARLY_DATA		42
+#define EXT_SUPP_VERSIONS	43
+#define EXT_KEY_SHARE		51
+
+/* GREASE values (RFC 8701) are 0x?A?A with both bytes equal. */
+#define IS_GREASE(v)	(((v) & 0x0F0F) == 0x0A0A && ((v) >> 8) == ((v) & 0xFF))
+
+/* Bytes not yet read: p[0 .. n). */
+struct cursor {
+	const __u8 *p;
+	size_t n;
+};
+
+static int get_u8(struct cursor *c, __u32 *v)
 {
-	return tls_parse_client_hello(hb, have, ch);
+	if (c->n < 1)
+		return -1;
+	*v = c->p[0];
+	c->p++;
+	c->n--;
+	return 0;
 }
 
-int hello_parse_server(const struct hello_buf *hb, __u32 have, const struct client_hello *ch,
-		       struct server_hello *sh)
+static int get_u16(struct cursor *c, __u32 *v)
 {
-	return tls_parse_server_hello(hb, have, ch, sh);
+	if (c->n < 2)
+		return -1;
+	*v = (__u32)c->p[0] << 8 | c->p[1];
+	c->p += 2;
+	c->n -= 2;
+	return 0;
+}
+
+static int get_u24(struct cursor *c, __u32 *v)
+{
+	if (c->n < 3)
+		return -1;
+	*v = (__u32)c->p[0] << 16 | (__u32)c->p[1] << 8 | c->p[2];
+	c->p += 3;
+	c->n -= 3;
+	return 0;
+}
+
+/* The next n bytes as a cursor of their own. */
+static int get_bytes(struct cursor *c, size_t n, struct cursor *out)
+{
+	if (c->n < n)
+		return -1;
+	out->p = c->p;
+	out->n = n;
+	c->p += n;
+	c->n -= n;
+	return 0;
+}
+
+/* A vector with a 1- or 2-byte length prefix. */
+static int get_vec8(struct cursor *c, struct cursor *out)
+{
+	__u32 n;
+
+	return get_u8(c, &n) || get_bytes(c, n, out) ? -1 : 0;
+}
+
+static int get_vec16(struct cursor *c, struct cursor *out)
+{
+	__u32 n;
+
+	return get_u16(c, &n) || get_bytes(c, n, out) ? -1 : 0;
+}
+
+/* Keep at most max bytes of a name; returns the length kept. */
+static __u8 keep(void *dst, size_t max, const struct cursor *src, __u16 *flags, __u16 cut_flag)
+{
+	size_t n = src->n;
+
+	if (n > max) {
+		n = max;
+		*flags |= cut_flag;
+	}
+	memcpy(dst, src->p, n);
+	return n;
+}
+
+/* server_name: a list of (type, name); the first host_name (type 0) counts. */
+static void ext_sni(struct cursor ext, struct client_hello *ch)
+{
+	struct cursor list, name;
+	__u32 type;
+
+	if (get_vec16(&ext, &list))
+		return;
+	while (!get_u8(&list, &type) && !get_vec16(&list, &name)) {
+		if (type != 0)
+			continue;
+		if (name.n) {
+			ch->flags |= HELLO_HAS_SNI;
+			ch->sni_len = keep(ch->sni, TLSNOOP_SNI_MAX, &name, &ch->flags,
+					   HELLO_SNI_TRUNCATED);
+		}
+		return;
+	}
+}
+
+static void ext_alpn(struct cursor ext, struct client_hello *ch)
+{
+	struct cursor list;
+
+	ch->flags |= HELLO_HAS_ALPN;
+	if (!get_vec16(&ext, &list))
+		ch->alpn_len = keep(ch->alpn, TLSNOOP_ALPN_MAX, &list, &ch->flags,
+				    HELLO_ALPN_TRUNCATED);
+}
+
+static void ext_versions(struct cursor ext, struct client_hello *ch)
+{
+	struct cursor list;
+	__u32 v;
+
+	ch->flags |= HELLO_HAS_SUPP_VERSIONS;
+	if (get_vec8(&ext, &list))
+		return;
+	while (!get_u16(&list, &v)) {
+		if (IS_GREASE(v))
+			continue;
+		ch->versions_mask |= VERSION_BIT(v);
+		if ((v >> 8) == 3 && v > ch->max_version)
+			ch->max_version = v;
+	}
+}
+
+static void extensions(struct cursor exts, struct client_hello *ch)
+{
+	struct cursor data;
+	__u32 type;
+
+	while (!get_u16(&exts, &type) && !get_vec16(&exts, &data)) {
+		ch->ext_count++;
+		switch (type) {
+		case EXT_SNI:
+			ext_sni(data, ch);
+			break;
+		case EXT_ALPN:
+			ext_alpn(data, ch);
+			break;
+		case EXT_SUPP_VERSIONS:
+			ext_versions(data, ch);
+			break;
+		case EXT_KEY_SHARE:
+			ch->flags |= HELLO_HAS_KEY_SHARE;
+			break;
+		case EXT_PSK:
+			ch->flags |= HELLO_HAS_PSK;
+			break;
+		case EXT_EARLY_DATA:
+			ch->flags |= HELLO_HAS_EARLY_DATA;
+			break;
+		}
+	}
+}
+
+int hello_parse_client(const __u8 *rec, size_t len, struct client_hello *ch)
+{
+	struct cursor c = { rec, len }, body, msg, v;
+	__u32 type, rec_version, rec_len, hs_type, hs_len, u;
+
+	if (get_u8(&c, &type) || type != TLS_CT_HANDSHAKE || get_u16(&c, &rec_version) ||
+	    get_u16(&c, &rec_len))
+		return -1;
+	/* Parse no further than this record, nor than the message. */
+	body = c;
+	if (body.n > rec_len)
+		body.n = rec_len;
+	if (get_u8(&body, &hs_type) || hs_type != TLS_HS_CLIENT_HELLO || get_u24(&body, &hs_len))
+		return -1;
+	ch->flags |= HELLO_SEEN;
+	ch->record_version = rec_version;
+	ch->hello_len = hs_len;
+	if (c.n < rec_len || body.n < hs_len)
+		ch->flags |= HELLO_TRUNCATED;
+	msg = body;
+	if (msg.n > hs_len)
+		msg.n = hs_len;
+
+	if (get_u16(&msg, &u))
+		return 0;
+	ch->legacy_version = u;
+	if (get_bytes(&msg, 32, &v) || get_vec8(&msg, &v) || v.n > TLSNOOP_SID_MAX)
+		return 0;
+	ch->session_id_len = v.n;
+	memcpy(ch->session_id, v.p, v.n);
+	if (get_vec16(&msg, &v))
+		return 0;
+	ch->cipher_count = v.n / 2;
+	if (get_vec8(&msg, &v) || get_u16(&msg, &u))	/* compression, extensions */
+		return 0;
+	/* A hello cut short: the extensions that are all here still count. */
+	if (get_bytes(&msg, u < msg.n ? u : msg.n, &v))
+		return 0;
+	extensions(v, ch);
+	return 0;
 }

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The kernel's TLS parser, built for userspace. */
+/* ClientHello parser for the bytes the kernel hands over. */
 #ifndef __HELLO_H
 #define __HELLO_H
 
+#include <stddef.h>
 #include <linux/types.h>
 #include "tlsnoop.h"
 
-/* Parse the first `have` bytes of a ClientHello record (parse_tls.h). */
-int hello_parse_client(const struct hello_buf *hb, __u32 have, struct client_hello *ch);
-/* Parse a ServerHello record; `ch` gives the session id it may echo. */
-int hello_parse_server(const struct hello_buf *hb, __u32 have, const struct client_hello *ch,
-		       struct server_hello *sh);
+/*
+ * Parse a ClientHello record: `len` bytes from its record header, possibly
+ * fewer than the record (then parsed as far as they go and flagged
+ * HELLO_TRUNCATED). Fills `ch` (zeroed by the caller); returns 0 when the
+ * bytes start a ClientHello, -1 otherwise.
+ */
+int hello_parse_client(const __u8 *rec, size_t len, struct client_hello *ch);
 
 #endif /* __HELLO_H */

@@ -106,6 +106,10 @@ void summary_print(FILE *out, const struct summary *s, const __u64 *stats, __u64
 	if (stats[STAT_FRAGMENTS])
 		fprintf(out, "note: %llu IP fragments skipped (ports unknown)\n",
 			(unsigned long long)stats[STAT_FRAGMENTS]);
+	if (stats[STAT_HELLO_LOST])
+		fprintf(out, "WARNING: %llu ClientHellos lost before their outcome (ring buffer "
+			"full or hello held too long): those events lack SNI and offers\n",
+			(unsigned long long)stats[STAT_HELLO_LOST]);
 	if (stats[STAT_HELLO_TRUNCATED])
 		fprintf(out, "note: %llu ClientHellos longer than %d bytes parsed in part\n",
 			(unsigned long long)stats[STAT_HELLO_TRUNCATED], TLSNOOP_HELLO_MAX);

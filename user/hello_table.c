@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hello.h"
+#include "hello_table.h"
+
+#define WAYS 4	/* entries per set: a new hello may push out the oldest */
+
+struct entry {
+	struct flow_key key;
+	__u64 seq;		/* order of arrival, 0 when free */
+	struct client_hello ch;
+};
+
+struct hello_table {
+	struct entry *entries;	/* sets * WAYS */
+	size_t sets;		/* a power of two */
+	__u64 seq;
+	__u64 evicted;
+};
+
+struct hello_table *hello_table_new(size_t capacity)
+{
+	struct hello_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->sets = 1;
+	while (t->sets * WAYS < capacity)
+		t->sets <<= 1;
+	/* calloc: pages of sets never used are never touched. */
+	t->entries = calloc(t->sets * WAYS, sizeof(*t->entries));
+	if (!t->entries) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void hello_table_free(struct hello_table *t)
+{
+	if (!t)
+		return;
+	free(t->entries);
+	free(t);
+}
+
+/* FNV-1a over the key. */
+static struct entry *set_of(const struct hello_table *t, const struct flow_key *k)
+{
+	const __u8 *p = (const __u8 *)k;
+	__u64 h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return &t->entries[((h ^ h >> 32) & (t->sets - 1)) * WAYS];
+}
+
+static struct entry *find(struct entry *set, const struct flow_key *k)
+{
+	int i;
+
+	for (i = 0; i < WAYS; i++)
+		if (set[i].seq && !memcmp(&set[i].key, k, sizeof(*k)))
+			return &set[i];
+	return NULL;
+}
+
+void hello_table_put(struct hello_table *t, const void *data, size_t size)
+{
+	const struct hello_rec *rec = data;
+	struct client_hello ch = {};
+	struct entry *set, *slot;
+	int i;
+
+	if (size < sizeof(*rec) || rec->len > size - sizeof(*rec) ||
+	    rec->len > TLSNOOP_HELLO_MAX)
+		return;
+	if (hello_parse_client((const __u8 *)(rec + 1), rec->len, &ch))
+		return;
+	ch.flags |= rec->flags;
+	set = set_of(t, &rec->key);
+	slot = find(set, &rec->key);
+	for (i = 0; !slot && i < WAYS; i++)
+		if (!set[i].seq)
+			slot = &set[i];
+	if (!slot) {
+		slot = &set[0];
+		for (i = 1; i < WAYS; i++)
+			if (set[i].seq < slot->seq)
+				slot = &set[i];
+		t->evicted++;
+	}
+	slot->key = rec->key;
+	slot->seq = ++t->seq;
+	slot->ch = ch;
+}
+
+void hello_table_take(struct hello_table *t, struct event *e)
+{
+	const __u16 kernel_flags = HELLO_SEEN | HELLO_SPLIT | HELLO_TRUNCATED | HELLO_SSLV2;
+	struct entry *slot = find(set_of(t, &e->key), &e->key);
+
+	if (!slot)
+		return;
+	slot->ch.flags |= e->flow.ch.flags & kernel_flags;
+	e->flow.ch = slot->ch;
+	slot->seq = 0;
+}
+
+__u64 hello_table_evicted(const struct hello_table *t)
+{
+	return t->evicted;
+}
