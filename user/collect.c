@@ -38,7 +38,7 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 
 	hello_table_take(c->hellos, &e);
 	report_init(&r, &e, c->mono_to_wall);
-	summary_add(&c->summary, &r);
+	aggregate_add(c->agg, &r, mono_now_ns());
 	if (c->write_failed)
 		return;
 	if (c->json)
@@ -78,8 +78,10 @@ int collector_init(struct collector *c, struct tlsnoop_bpf *skel)
 	c->mono_to_wall = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 	held = bpf_map__max_entries(skel->maps.flows);
 	c->hellos = hello_table_new(held < HELLOS_HELD_MAX ? held : HELLOS_HELD_MAX);
-	if (!c->hellos)
+	c->agg = malloc(sizeof(*c->agg));
+	if (!c->hellos || !c->agg)
 		return -ENOMEM;
+	aggregate_init(c->agg);
 	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf, c, NULL);
 	return c->rb ? 0 : -errno;
 }
@@ -90,6 +92,8 @@ void collector_free(struct collector *c)
 	c->rb = NULL;
 	hello_table_free(c->hellos);
 	c->hellos = NULL;
+	free(c->agg);
+	c->agg = NULL;
 }
 
 int collector_poll(struct collector *c, int timeout_ms)

@@ -8,7 +8,7 @@
 #include <linux/types.h>
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
-#include "summary.h"
+#include "aggregate.h"
 
 struct collector {
 	struct tlsnoop_bpf *skel;
@@ -19,7 +19,7 @@ struct collector {
 	bool write_failed;
 	__u64 timeout_ns;
 	__s64 mono_to_wall;	/* add to CLOCK_MONOTONIC ns for wall-clock ns */
-	struct summary summary;
+	struct aggregate *agg;		/* what the summary and live view show */
 };
 
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
 #include "escape.h"
 
 void json_escape(FILE *out, const void *bytes, size_t len)
@@ -20,19 +21,45 @@ void json_escape(FILE *out, const void *bytes, size_t len)
 	}
 }
 
+/* One byte for a terminal, in out (5 bytes); returns its length. */
+static int text_escape_byte(unsigned char c, char *out)
+{
+	if (c == '\\')
+		return snprintf(out, 5, "\\\\");
+	if (c < 0x20 || c >= 0x7f || c == ' ')
+		return snprintf(out, 5, "\\x%02x", c);
+	out[0] = c;
+	out[1] = '\0';
+	return 1;
+}
+
 void text_escape(FILE *out, const void *bytes, size_t len)
 {
 	const unsigned char *p = bytes;
+	char esc[5];
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		unsigned char c = p[i];
-
-		if (c == '\\')
-			fputs("\\\\", out);
-		else if (c < 0x20 || c >= 0x7f || c == ' ')
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
+		text_escape_byte(p[i], esc);
+		fputs(esc, out);
 	}
+}
+
+void escape_to_buf(char *buf, size_t size, const void *bytes, size_t len)
+{
+	const unsigned char *p = bytes;
+	size_t used = 0, i;
+	char esc[5];
+	int n;
+
+	if (!size)
+		return;
+	for (i = 0; i < len; i++) {
+		n = text_escape_byte(p[i], esc);
+		if (used + n >= size)
+			break;
+		memcpy(buf + used, esc, n);
+		used += n;
+	}
+	buf[used] = '\0';
 }

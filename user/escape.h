@@ -11,5 +11,8 @@
 void json_escape(FILE *out, const void *bytes, size_t len);
 /* For a terminal: anything outside printable ASCII becomes \xHH. */
 void text_escape(FILE *out, const void *bytes, size_t len);
+/* text_escape() into buf, NUL-terminated, cut before an escape that does
+ * not fit. */
+void escape_to_buf(char *buf, size_t size, const void *bytes, size_t len);
 
 #endif /* __ESCAPE_H */

@@ -1,98 +1,157 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 #include <string.h>
+#include "names.h"
 #include "summary.h"
 
-static struct client_count *client_slot(struct summary *s, const char *ip)
-{
-	struct client_count *min = NULL, *c;
-	int i;
+#define SUMMARY_RATE_SEC 10	/* window of the rates line */
 
-	for (i = 0; i < s->n_clients; i++) {
-		c = &s->clients[i];
-		if (!strcmp(c->ip, ip))
-			return c;
-		if (!min || c->count < min->count)
-			min = c;
-	}
-	if (s->n_clients < SUMMARY_CLIENTS) {
-		c = &s->clients[s->n_clients++];
-		memset(c, 0, sizeof(*c));
-		snprintf(c->ip, sizeof(c->ip), "%s", ip);
-		return c;
-	}
-	/* Space-Saving: the least counted client gives its slot to the new
-	 * one, whose count starts from the evicted count (its error bound). */
-	snprintf(min->ip, sizeof(min->ip), "%s", ip);
-	min->error = min->count;
-	memset(min->by_reason, 0, sizeof(min->by_reason));
-	return min;
+enum reason summary_main_reason(const __u32 *by_reason)
+{
+	enum reason best = REASON_NONE;
+	int r;
+
+	for (r = 1; r < REASON_MAX; r++)
+		if (by_reason[r] > by_reason[best])
+			best = r;
+	return best;
 }
 
-void summary_add(struct summary *s, const struct report *r)
-{
-	struct client_count *c;
-
-	s->total++;
-	if (r->d.success) {
-		s->success++;
-		return;
-	}
-	s->by_reason[r->d.reason]++;
-	s->inferred += r->d.inferred;
-	c = client_slot(s, r->client_ip);
-	c->count++;
-	c->by_reason[r->d.reason]++;
-}
-
-static int by_count_desc(const void *a, const void *b)
-{
-	const struct client_count *x = a, *y = b;
-
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->ip, y->ip);
-}
-
-static void print_client_reasons(FILE *out, const struct client_count *c)
+static void print_reasons(FILE *out, const __u32 *by_reason)
 {
 	const char *sep = "";
 	int r;
 
 	for (r = 1; r < REASON_MAX; r++) {
-		if (!c->by_reason[r])
+		if (!by_reason[r])
 			continue;
-		fprintf(out, "%s%s=%u", sep, reason_name(r), c->by_reason[r]);
+		fprintf(out, "%s%s=%u", sep, reason_name(r), by_reason[r]);
 		sep = " ";
 	}
 }
 
-void summary_print(FILE *out, const struct summary *s, const __u64 *stats, __u64 in_progress)
+static __u64 slot_count(const void *ctx, int i)
 {
-	struct client_count top[SUMMARY_CLIENTS];
-	int i, n = s->n_clients;
+	return ((const struct topk *)ctx)->slot[i].count;
+}
 
-	fprintf(out, "\n--- tlsnoop summary ---\n");
-	fprintf(out, "handshakes: %llu  success: %llu  failure: %llu\n",
-		(unsigned long long)s->total, (unsigned long long)s->success,
-		(unsigned long long)(s->total - s->success));
-	for (i = 1; i < REASON_MAX; i++)
-		if (s->by_reason[i])
-			fprintf(out, "  %-22s %llu\n", reason_name(i),
-				(unsigned long long)s->by_reason[i]);
-	if (s->inferred)
-		fprintf(out, "  (%llu of the failures inferred from encrypted alerts)\n",
-			(unsigned long long)s->inferred);
-	if (n) {
-		memcpy(top, s->clients, n * sizeof(top[0]));
-		qsort(top, n, sizeof(top[0]), by_count_desc);
-		fprintf(out, "top failing clients:\n");
-		for (i = 0; i < n && i < SUMMARY_TOP; i++) {
-			fprintf(out, "  %-39s %6llu  ", top[i].ip, (unsigned long long)top[i].count);
-			print_client_reasons(out, &top[i]);
-			fputc('\n', out);
-		}
+static void print_clients(FILE *out, const char *title, const struct topk *t,
+			  const struct client_info *info)
+{
+	int idx[AGG_CLIENTS], n = topk_sorted(t, idx, slot_count, t), i;
+
+	if (!n)
+		return;
+	fprintf(out, "%s (count, main reason, last SNI, highest version offered, reasons):\n",
+		title);
+	for (i = 0; i < n && i < SUMMARY_TOP; i++) {
+		const struct topk_slot *s = &t->slot[idx[i]];
+		const struct client_info *ci = &info[idx[i]];
+
+		fprintf(out, "  %-39s %6llu%s  %-22s %-24s %-7s ", s->key,
+			(unsigned long long)s->count, s->error ? "~" : " ",
+			reason_name(summary_main_reason(ci->by_reason)),
+			ci->last_sni[0] ? ci->last_sni : "-",
+			ci->max_offered ? tls_version_name(ci->max_offered) : "-");
+		print_reasons(out, ci->by_reason);
+		fputc('\n', out);
 	}
+}
+
+static void print_snis(FILE *out, const struct aggregate *a)
+{
+	int idx[AGG_SNIS], n = topk_sorted(&a->snis, idx, slot_count, &a->snis), i;
+
+	if (!n)
+		return;
+	fprintf(out, "top failing SNIs:\n");
+	for (i = 0; i < n && i < SUMMARY_TOP; i++) {
+		const struct topk_slot *s = &a->snis.slot[idx[i]];
+
+		fprintf(out, "  %-39s %6llu%s  ", s->key, (unsigned long long)s->count,
+			s->error ? "~" : " ");
+		print_reasons(out, a->sni_info[idx[i]].by_reason);
+		fputc('\n', out);
+	}
+}
+
+static void print_mix(FILE *out, const struct aggregate *a)
+{
+	char buf[8];
+	int v, i;
+
+	if (!a->success)
+		return;
+	fprintf(out, "successful handshakes by version:");
+	for (v = AGG_VERSIONS - 2; v >= 0; v--)
+		if (a->versions[v])
+			fprintf(out, " %s %llu", tls_version_name(0x0300 + v),
+				(unsigned long long)a->versions[v]);
+	if (a->versions[AGG_VERSIONS - 1])
+		fprintf(out, " unknown %llu", (unsigned long long)a->versions[AGG_VERSIONS - 1]);
+	fprintf(out, "\nby cipher:");
+	for (i = 0; i < a->n_ciphers; i++)
+		fprintf(out, " %s %llu", tls_cipher_name(a->cipher_id[i], buf, sizeof(buf)),
+			(unsigned long long)a->cipher_count[i]);
+	if (a->cipher_count[AGG_CIPHERS])
+		fprintf(out, " other %llu", (unsigned long long)a->cipher_count[AGG_CIPHERS]);
+	fputc('\n', out);
+}
+
+void summary_latency_line(FILE *out, const struct latency *l)
+{
+	fprintf(out, "server_hello p50/p90/p99 %.1f/%.1f/%.1f ms (n=%llu)",
+		lat_percentile(&l->server_hello, 50) / 1000.0,
+		lat_percentile(&l->server_hello, 90) / 1000.0,
+		lat_percentile(&l->server_hello, 99) / 1000.0,
+		(unsigned long long)l->server_hello.n);
+	if (l->established.n)
+		fprintf(out, "  established %.1f/%.1f/%.1f ms (n=%llu)",
+			lat_percentile(&l->established, 50) / 1000.0,
+			lat_percentile(&l->established, 90) / 1000.0,
+			lat_percentile(&l->established, 99) / 1000.0,
+			(unsigned long long)l->established.n);
+	fputc('\n', out);
+}
+
+static __u64 lat_count(const void *ctx, int i)
+{
+	return ((const struct aggregate *)ctx)->sni_latency[i].server_hello.n;
+}
+
+static void print_latency(FILE *out, const struct aggregate *a)
+{
+	int idx[AGG_LAT_SNIS], n = topk_sorted(&a->lat_snis, idx, lat_count, a), i;
+	bool title = false;
+
+	for (i = 0; i < a->n_ports; i++) {
+		if (!a->port_latency[i].server_hello.n)
+			continue;
+		if (!title)
+			fprintf(out, "handshake latency (from the ClientHello):\n");
+		title = true;
+		fprintf(out, "  port %-33u ", a->ports[i]);
+		summary_latency_line(out, &a->port_latency[i]);
+	}
+	for (i = 0; i < n && i < SUMMARY_TOP; i++) {
+		fprintf(out, "  sni %-35s ", a->lat_snis.slot[idx[i]].key);
+		summary_latency_line(out, &a->sni_latency[idx[i]]);
+	}
+}
+
+void summary_rates_line(FILE *out, const struct aggregate *a, __u64 now_ns)
+{
+	struct agg_rates r;
+
+	aggregate_rates(a, now_ns, SUMMARY_RATE_SEC, &r);
+	fprintf(out, "last %ds: %.1f handshakes/s, %.1f failures/s (%.1f%% failed)\n", r.seconds,
+		r.handshakes_per_sec, r.failures_per_sec, 100.0 * r.failure_ratio);
+}
+
+static void print_notes(FILE *out, const __u64 *stats, __u64 in_progress)
+{
 	if (in_progress)
-		fprintf(out, "handshakes still in progress at exit (not reported): %llu\n",
+		fprintf(out, "handshakes still in progress (not reported): %llu\n",
 			(unsigned long long)in_progress);
 	if (stats[STAT_RINGBUF_DROPS])
 		fprintf(out, "WARNING: %llu events lost: ring buffer full\n",
@@ -100,17 +159,41 @@ void summary_print(FILE *out, const struct summary *s, const __u64 *stats, __u64
 	if (stats[STAT_FLOW_FULL])
 		fprintf(out, "WARNING: %llu connections not tracked: flow table full\n",
 			(unsigned long long)stats[STAT_FLOW_FULL]);
+	if (stats[STAT_HELLO_LOST])
+		fprintf(out, "WARNING: %llu ClientHellos lost before their outcome (ring buffer "
+			"full or hello held too long): those events lack SNI and offers\n",
+			(unsigned long long)stats[STAT_HELLO_LOST]);
 	if (stats[STAT_DESYNC])
 		fprintf(out, "note: %llu times a record stream was picked up again after "
 			"missed or malformed bytes\n", (unsigned long long)stats[STAT_DESYNC]);
 	if (stats[STAT_FRAGMENTS])
 		fprintf(out, "note: %llu IP fragments skipped (ports unknown)\n",
 			(unsigned long long)stats[STAT_FRAGMENTS]);
-	if (stats[STAT_HELLO_LOST])
-		fprintf(out, "WARNING: %llu ClientHellos lost before their outcome (ring buffer "
-			"full or hello held too long): those events lack SNI and offers\n",
-			(unsigned long long)stats[STAT_HELLO_LOST]);
 	if (stats[STAT_HELLO_TRUNCATED])
 		fprintf(out, "note: %llu ClientHellos longer than %d bytes parsed in part\n",
 			(unsigned long long)stats[STAT_HELLO_TRUNCATED], TLSNOOP_HELLO_MAX);
+}
+
+void summary_print(FILE *out, const struct aggregate *a, const __u64 *stats, __u64 in_progress,
+		   __u64 now_ns)
+{
+	int i;
+
+	fprintf(out, "\n--- tlsnoop summary ---\n");
+	fprintf(out, "handshakes: %llu  success: %llu  failure: %llu\n",
+		(unsigned long long)a->total, (unsigned long long)a->success,
+		(unsigned long long)(a->total - a->success));
+	summary_rates_line(out, a, now_ns);
+	for (i = 1; i < REASON_MAX; i++)
+		if (a->by_reason[i])
+			fprintf(out, "  %-22s %llu\n", reason_name(i),
+				(unsigned long long)a->by_reason[i]);
+	if (a->inferred)
+		fprintf(out, "  (%llu of the failures inferred from encrypted alerts)\n",
+			(unsigned long long)a->inferred);
+	print_clients(out, "top failing clients", &a->clients, a->client_info);
+	print_snis(out, a);
+	print_mix(out, a);
+	print_latency(out, a);
+	print_notes(out, stats, in_progress);
 }

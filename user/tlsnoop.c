@@ -12,6 +12,7 @@
 #include "attach.h"
 #include "collect.h"
 #include "options.h"
+#include "summary.h"
 
 
 #define POLL_MS		100
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
 	collector_poll(&col, 0);
 	in_progress = collector_expire(&col);
 	collector_stats(&col, stats);
-	summary_print(stderr, &col.summary, stats, in_progress);
+	summary_print(stderr, col.agg, stats, in_progress, mono_now_ns());
 	if (col.write_failed)
 		err = 1;
 cleanup:
