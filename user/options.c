@@ -21,9 +21,12 @@ static const char doc[] =
 "    tlsnoop -i eth0                  # port 443, human-readable lines\n"
 "    tlsnoop -i eth0 -p 443,8443 --json -o /var/log/tlsnoop.json\n"
 "    tlsnoop -i eth0 --duration 60    # a one-minute sample, then the summary\n"
+"    tlsnoop top -i eth0              # live view of who fails, and why\n"
 "    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n";
 
-enum { OPT_TIMEOUT = 0x100, OPT_DURATION, OPT_HOOK, OPT_MAX_FLOWS };
+enum { OPT_TIMEOUT = 0x100, OPT_DURATION, OPT_HOOK, OPT_MAX_FLOWS, OPT_TOP, OPT_INTERVAL };
+
+enum { OPT_METRICS = 0x200 };
 
 static const struct argp_option opts[] = {
 	{ "interface", 'i', "IFACE", 0, "Interface to watch (required)", 0 },
@@ -33,7 +36,13 @@ static const struct argp_option opts[] = {
 	{ "timeout", OPT_TIMEOUT, "SEC", 0, "Report a handshake idle this long as timed out (default 10)", 0 },
 	{ "duration", OPT_DURATION, "SEC", 0, "Stop after SEC seconds (default: run until Ctrl-C)", 0 },
 	{ "hook", OPT_HOOK, "xdp|tc", 0, "Ingress hook: xdp (default) or tc", 0 },
+	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0, "Serve Prometheus metrics on "
+	  "http://ADDR:PORT/metrics (default ADDR: all addresses)", 0 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Handshakes tracked at once (default 65536)", 0 },
+	{ "top", OPT_TOP, NULL, 0, "Live view of failing clients (as `tlsnoop top`); periodic text "
+	  "summaries when stdout is not a terminal", 0 },
+	{ "interval", OPT_INTERVAL, "SEC", 0, "Refresh of --top (default 1; 10 when not a terminal)",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf messages)", 0 },
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ "version", 'V', NULL, 0, "Print program version", -1 },
@@ -120,6 +129,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_FLOWS:
 		o->max_flows = parse_uint("max-flows", arg, 1024, 16777216);
 		break;
+	case OPT_METRICS:
+		if (metrics_parse_addr(arg, &o->metrics_addr))
+			usage_error("bad metrics address '%s': expected [ADDR:]PORT with PORT "
+				    "1-65535 and ADDR an IPv4 address or an IPv6 one in brackets, "
+				    "e.g. --metrics 9101 or --metrics [::1]:9101", arg);
+		o->metrics = true;
+		break;
 	case OPT_HOOK:
 		if (!strcmp(arg, "xdp"))
 			o->hook = HOOK_XDP;
@@ -127,6 +143,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->hook = HOOK_TC;
 		else
 			usage_error("bad hook '%s': expected xdp or tc", arg);
+		break;
+	case OPT_TOP:
+		o->top = true;
+		break;
+	case OPT_INTERVAL:
+		o->interval_sec = parse_uint("interval", arg, 1, 3600);
 		break;
 	case 'v':
 		o->verbose = true;
@@ -165,6 +187,13 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->timeout_sec = 10;
 	o->max_flows = TLSNOOP_DEFAULT_FLOWS;
 	o->hook = HOOK_XDP;
+	/* `tlsnoop top ...` is `tlsnoop --top ...` */
+	if (argc > 1 && !strcmp(argv[1], "top")) {
+		o->top = true;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	/* argp's own messages take two lines and exit 64: ARGP_KEY_ERROR
 	 * says it in one, and --help/--version are ours. */
 	if (argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, o))

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "attach.h"
+#include "metrics.h"
 
 #define MAX_PORTS 64
 
@@ -18,7 +19,11 @@ struct options {
 	unsigned int timeout_sec;
 	unsigned int duration_sec;	/* 0: until SIGINT/SIGTERM */
 	unsigned int max_flows;
+	bool metrics;			/* --metrics given */
+	struct metrics_addr metrics_addr;
 	enum hook_kind hook;
+	bool top;			/* live view instead of event lines */
+	unsigned int interval_sec;	/* its refresh; 0: default */
 	bool verbose;
 };
 

@@ -13,6 +13,7 @@
 #include "collect.h"
 #include "options.h"
 #include "summary.h"
+#include "top.h"
 
 
 #define POLL_MS		100
@@ -71,24 +72,70 @@ static void warn_new_drops(struct collector *c, __u64 *reported)
 	}
 }
 
-static int run(struct collector *c, const struct options *o)
+/* Listen before attaching: a port in use stops tlsnoop with nothing attached. */
+static int open_metrics(struct collector *c, const struct options *o)
+{
+	struct metrics_addr addr = o->metrics_addr;
+	char where[INET6_ADDRSTRLEN + 8];
+	int err;
+
+	c->metrics = metrics_new(o->ports, o->n_ports);
+	if (!c->metrics) {
+		fprintf(stderr, "tlsnoop: cannot set up metrics: %s\n", strerror(ENOMEM));
+		return -1;
+	}
+	err = metrics_listen(c->metrics, &addr);
+	metrics_addr_string(&addr, where, sizeof(where));
+	if (err) {
+		fprintf(stderr, "tlsnoop: cannot serve metrics on %s: %s; give a free port "
+			"(or an address of this host) with --metrics [ADDR:]PORT\n", where,
+			strerror(-err));
+		return -1;
+	}
+	fprintf(stderr, "tlsnoop: serving metrics on http://%s/metrics\n", where);
+	return 0;
+}
+
+/* The kernel counter the metrics page shows between events. */
+static void refresh_metrics(struct collector *c)
+{
+	__u64 stats[STAT_MAX];
+
+	if (!c->metrics)
+		return;
+	collector_stats(c, stats);
+	metrics_set_ringbuf_dropped(c->metrics, stats[STAT_RINGBUF_DROPS]);
+}
+
+static int run(struct collector *c, const struct options *o, struct top_view *top)
 {
 	__u64 start = mono_now_ns(), last_expire = start;
 	__u64 end = o->duration_sec ? start + o->duration_sec * 1000000000ULL : 0;
-	__u64 dropped = 0;
+	__u64 dropped = 0, in_progress = 0, stats[STAT_MAX];
 	int err;
 
 	while (!exiting) {
-		err = collector_poll(c, POLL_MS);
+		/* Scrapes are served while waiting for events, never instead. */
+		if (c->metrics)
+			metrics_serve(c->metrics, ring_buffer__epoll_fd(c->rb), POLL_MS);
+		err = collector_poll(c, c->metrics ? 0 : POLL_MS);
 		if (err < 0) {
 			fprintf(stderr, "tlsnoop: reading the ring buffer failed: %s\n",
 				strerror(-err));
 			return err;
 		}
 		if (mono_now_ns() - last_expire >= EXPIRE_EVERY_NS) {
-			collector_expire(c);
-			warn_new_drops(c, &dropped);
+			in_progress = collector_expire(c);
+			if (!top)	/* the live view shows drops itself */
+				warn_new_drops(c, &dropped);
+			refresh_metrics(c);
 			last_expire = mono_now_ns();
+		}
+		if (top) {
+			if (top_keys(top, c->agg))
+				break;
+			collector_stats(c, stats);
+			top_tick(top, c->agg, stats, in_progress, mono_now_ns());
 		}
 		if (end && mono_now_ns() >= end)
 			break;
@@ -101,6 +148,7 @@ int main(int argc, char **argv)
 	struct attachment att = { .xdp_link_fd = -1, .lock_fd = -1 };
 	struct collector col = {};
 	struct tlsnoop_bpf *skel = NULL;
+	struct top_view *top = NULL;
 	struct options o;
 	__u64 stats[STAT_MAX], in_progress;
 	char ports[MAX_PORTS * 6], hooks[64];
@@ -124,7 +172,8 @@ int main(int argc, char **argv)
 	snprintf(att.ifname, sizeof(att.ifname), "%s", o.ifname);
 	att.hook = o.hook;
 
-	col.out = stdout;
+	/* The live view takes stdout: event lines go only to -o FILE then. */
+	col.out = o.top ? NULL : stdout;
 	if (o.output) {
 		col.out = fopen(o.output, "w");
 		if (!col.out) {
@@ -135,6 +184,8 @@ int main(int argc, char **argv)
 	}
 	col.json = o.json;
 	col.timeout_ns = o.timeout_sec * 1000000000ULL;
+	if (o.metrics && open_metrics(&col, &o))
+		goto cleanup;
 
 	skel = tlsnoop_bpf__open();
 	if (!skel) {
@@ -167,7 +218,20 @@ int main(int argc, char **argv)
 	attach_describe(&att, hooks, sizeof(hooks));
 	fprintf(stderr, "tlsnoop: attached to %s (ports %s; %s)\n", att.ifname, ports, hooks);
 
-	err = run(&col, &o) ? 1 : 0;
+	if (o.top) {
+		char title[IF_NAMESIZE + sizeof(ports) + 16];
+
+		snprintf(title, sizeof(title), "%s ports %s", att.ifname, ports);
+		top = top_open(stdout, title, o.interval_sec);
+		if (!top) {
+			fprintf(stderr, "tlsnoop: cannot start the live view: %s\n",
+				strerror(errno));
+			goto cleanup;
+		}
+	}
+	err = run(&col, &o, top) ? 1 : 0;
+	top_close(top);
+	top = NULL;
 
 	/* Take the last events, then report what has been idle too long. */
 	collector_poll(&col, 0);
@@ -177,8 +241,10 @@ int main(int argc, char **argv)
 	if (col.write_failed)
 		err = 1;
 cleanup:
+	top_close(top);
 	detach_all(&att);
 	collector_free(&col);
+	metrics_free(col.metrics);
 	tlsnoop_bpf__destroy(skel);
 	if (col.out && col.out != stdout && fclose(col.out) == EOF) {
 		fprintf(stderr, "tlsnoop: writing '%s' failed: %s\n", o.output, strerror(errno));
