@@ -39,7 +39,8 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 	hello_table_take(c->hellos, &e);
 	report_init(&r, &e, c->mono_to_wall);
 	aggregate_add(c->agg, &r, mono_now_ns());
-	if (c->write_failed)
+	metrics_count(c->metrics, &r);
+	if (!c->out || c->write_failed)
 		return;
 	if (c->json)
 		out_json_event(c->out, &r);
@@ -159,6 +160,7 @@ __u64 collector_expire(struct collector *c)
 		collector_event(c, &e);
 	}
 	free(expired);
+	metrics_set_flows_tracked(c->metrics, in_progress);
 	return in_progress;
 }
 

@@ -9,17 +9,19 @@
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
 #include "aggregate.h"
+#include "metrics.h"
 
 struct collector {
 	struct tlsnoop_bpf *skel;
 	struct ring_buffer *rb;
 	struct hello_table *hellos;	/* ClientHellos waiting for their event */
-	FILE *out;
+	FILE *out;			/* event lines; NULL: none */
 	bool json;
 	bool write_failed;
 	__u64 timeout_ns;
 	__s64 mono_to_wall;	/* add to CLOCK_MONOTONIC ns for wall-clock ns */
 	struct aggregate *agg;		/* what the summary and live view show */
+	struct metrics *metrics;	/* Prometheus counters; NULL without --metrics */
 };
 
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel);
