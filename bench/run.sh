@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the BPF benchmark (bench_bpf) and put its tables into
+# Run the BPF benchmark (bench_bpf) and the aggregation's memory benchmark
+# (bench_aggregate) and put their tables into
 # docs/performance.md, between the bench:begin and bench:end markers.
 # Usage: sudo make bench, or sudo bench/run.sh [bench_bpf options]
 # Exits 0 when the tables are written, even when a row misses its target;
@@ -30,6 +31,8 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
 	echo "bench: $bin failed (exit $rc)" >&2
 	exit "$rc"
 fi
+# The aggregation's memory bound, in the same block.
+.output/bench_aggregate >>"$out" || { echo "bench: bench_aggregate failed" >&2; exit 1; }
 
 commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 {
