@@ -68,6 +68,16 @@ int topk_sorted(const struct topk *t, int *idx, __u64 (*weight)(const void *ctx,
 	return n;
 }
 
+__u64 topk_count(const void *ctx, int i)
+{
+	return ((const struct topk *)ctx)->slot[i].count;
+}
+
+__u64 sni_latency_count(const void *ctx, int i)
+{
+	return ((const struct aggregate *)ctx)->sni_latency[i].server_hello.n;
+}
+
 /* ------------------------------------------------------- latency histogram */
 
 /* Below LAT_SUB: one bucket per microsecond. Above: LAT_SUB buckets per

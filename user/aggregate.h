@@ -120,6 +120,11 @@ int topk_add(struct topk *t, const char *key, bool *fresh);
 int topk_sorted(const struct topk *t, int *idx, __u64 (*weight)(const void *ctx, int i),
 		const void *ctx);
 
+/* Weights for topk_sorted(): a slot's count (ctx: the topk); the number
+ * of handshakes of an SNI's latency entry (ctx: the aggregate). */
+__u64 topk_count(const void *ctx, int i);
+__u64 sni_latency_count(const void *ctx, int i);
+
 /* "198.18.0.0/24" or "2001:db8::/64" for a client address. */
 void client_prefix(const struct event *e, char *buf, size_t size);
 

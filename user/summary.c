@@ -30,15 +30,10 @@ static void print_reasons(FILE *out, const __u32 *by_reason)
 	}
 }
 
-static __u64 slot_count(const void *ctx, int i)
-{
-	return ((const struct topk *)ctx)->slot[i].count;
-}
-
 static void print_clients(FILE *out, const char *title, const struct topk *t,
 			  const struct client_info *info)
 {
-	int idx[AGG_CLIENTS], n = topk_sorted(t, idx, slot_count, t), i;
+	int idx[AGG_CLIENTS], n = topk_sorted(t, idx, topk_count, t), i;
 
 	if (!n)
 		return;
@@ -60,7 +55,7 @@ static void print_clients(FILE *out, const char *title, const struct topk *t,
 
 static void print_snis(FILE *out, const struct aggregate *a)
 {
-	int idx[AGG_SNIS], n = topk_sorted(&a->snis, idx, slot_count, &a->snis), i;
+	int idx[AGG_SNIS], n = topk_sorted(&a->snis, idx, topk_count, &a->snis), i;
 
 	if (!n)
 		return;
@@ -114,14 +109,9 @@ void summary_latency_line(FILE *out, const struct latency *l)
 	fputc('\n', out);
 }
 
-static __u64 lat_count(const void *ctx, int i)
-{
-	return ((const struct aggregate *)ctx)->sni_latency[i].server_hello.n;
-}
-
 static void print_latency(FILE *out, const struct aggregate *a)
 {
-	int idx[AGG_LAT_SNIS], n = topk_sorted(&a->lat_snis, idx, lat_count, a), i;
+	int idx[AGG_LAT_SNIS], n = topk_sorted(&a->lat_snis, idx, sni_latency_count, a), i;
 	bool title = false;
 
 	for (i = 0; i < a->n_ports; i++) {

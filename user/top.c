@@ -224,26 +224,34 @@ static void draw_mix(struct top_view *v, const struct aggregate *a)
 	line(v, "successes:%s", a->success ? buf : " none yet");
 }
 
-static void draw_latency(struct top_view *v, const struct aggregate *a)
+static void latency_row(struct top_view *v, const char *what, const struct latency *l)
 {
-	const struct latency *l;
-	int i, shown = 0;
+	line(v, "%-20.20s %8.1f %8.1f %8.1f   %8.1f %8.1f %8.1f", what,
+	     lat_percentile(&l->server_hello, 50) / 1000.0,
+	     lat_percentile(&l->server_hello, 90) / 1000.0,
+	     lat_percentile(&l->server_hello, 99) / 1000.0,
+	     lat_percentile(&l->established, 50) / 1000.0,
+	     lat_percentile(&l->established, 90) / 1000.0,
+	     lat_percentile(&l->established, 99) / 1000.0);
+}
+
+/* Per port, then for the SNIs with the most handshakes. */
+static void draw_latency(struct top_view *v, const struct aggregate *a, int max_snis)
+{
+	int idx[AGG_LAT_SNIS], n = topk_sorted(&a->lat_snis, idx, sni_latency_count, a), i, shown = 0;
+	char what[32];
 
 	line(v, "\x1b[7m%-20s %-30s %-30s\x1b[0m", "LATENCY (ms)", "SERVER HELLO p50/p90/p99",
 	     "ESTABLISHED p50/p90/p99");
 	for (i = 0; i < a->n_ports; i++) {
-		l = &a->port_latency[i];
-		if (!l->server_hello.n)
+		if (!a->port_latency[i].server_hello.n)
 			continue;
+		snprintf(what, sizeof(what), "port %u", a->ports[i]);
+		latency_row(v, what, &a->port_latency[i]);
 		shown++;
-		line(v, "port %-15u %8.1f %8.1f %8.1f   %8.1f %8.1f %8.1f", a->ports[i],
-		     lat_percentile(&l->server_hello, 50) / 1000.0,
-		     lat_percentile(&l->server_hello, 90) / 1000.0,
-		     lat_percentile(&l->server_hello, 99) / 1000.0,
-		     lat_percentile(&l->established, 50) / 1000.0,
-		     lat_percentile(&l->established, 90) / 1000.0,
-		     lat_percentile(&l->established, 99) / 1000.0);
 	}
+	for (i = 0; i < n && i < max_snis; i++)
+		latency_row(v, a->lat_snis.slot[idx[i]].key, &a->sni_latency[idx[i]]);
 	if (!shown)
 		line(v, "  (no ServerHello yet)");
 }
@@ -293,14 +301,14 @@ static void draw_screen(struct top_view *v, const struct aggregate *a, const __u
 	draw_reasons(v, a, &w);
 	line(v, "%s", "");
 	/* What is left of the screen goes to the two top tables. */
-	table_rows = (v->rows - v->row - 8 - a->n_ports) / 2;
+	table_rows = (v->rows - v->row - 11 - a->n_ports) / 2;
 	if (table_rows < 3)
 		table_rows = 3;
 	draw_clients(v, a, table_rows);
 	line(v, "%s", "");
 	draw_snis(v, a, table_rows);
 	line(v, "%s", "");
-	draw_latency(v, a);
+	draw_latency(v, a, 3);
 	fclose(v->frame);
 	fprintf(v->out, "\x1b[H%s\x1b[J\x1b[%d;1H\x1b[7m%-*.*s\x1b[0m", text, v->rows,
 		v->cols - 1, v->cols - 1,
