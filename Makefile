@@ -61,6 +61,7 @@ deps:
 	scripts/deps.sh
 
 unit: tlsnoop $(OUTPUT)/test_bpf $(OUTPUT)/test_user
+unit: $(OUTPUT)/test_metrics
 
 test: deps
 	$(MAKE) all unit

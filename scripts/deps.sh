@@ -9,7 +9,7 @@ pkgs=(
 	bpftool
 	# lab, tests and demo
 	iproute2 nginx-light haproxy openssl curl python3 tcpdump tshark ethtool
-	procps psmisc python3-pytest
+	procps psmisc python3-pytest prometheus
 )
 
 missing=()
@@ -29,7 +29,8 @@ apt-get update -qq
 # tshark asks whether non-root users may capture; answer no without a terminal.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts nginx and haproxy on install; the lab runs its own instances.
-for s in nginx haproxy; do
+# Debian starts nginx, haproxy and prometheus on install; the lab and the
+# tests run their own instances.
+for s in nginx haproxy prometheus; do
 	systemctl disable --now "$s" >/dev/null 2>&1 || service "$s" stop >/dev/null 2>&1 || true
 done

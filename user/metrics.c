@@ -109,12 +109,13 @@ int metrics_parse_addr(const char *s, struct metrics_addr *a)
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
 	char host[INET6_ADDRSTRLEN];
+	bool ipv6 = s[0] == '[';
 	const char *colon, *close;
 	size_t host_len;
 	__u16 port;
 
 	memset(a, 0, sizeof(*a));
-	if (s[0] == '[') {
+	if (ipv6) {
 		close = strchr(s, ']');
 		if (!close || close[1] != ':')
 			return -1;
@@ -135,7 +136,7 @@ int metrics_parse_addr(const char *s, struct metrics_addr *a)
 		return -1;
 	memcpy(host, s, host_len);
 	host[host_len] = '\0';
-	if (s[-1] == '[') {
+	if (ipv6) {
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
 			return -1;
 		sin6->sin6_family = AF_INET6;
