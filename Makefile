@@ -62,6 +62,7 @@ deps:
 
 unit: tlsnoop $(OUTPUT)/test_bpf $(OUTPUT)/test_user
 unit: $(OUTPUT)/test_metrics
+unit: $(OUTPUT)/test_aggregate
 
 test: deps
 	$(MAKE) all unit
@@ -72,12 +73,15 @@ demo: deps
 	scripts/demo.sh
 
 bench: deps
-	$(MAKE) all $(OUTPUT)/bench_bpf
+	$(MAKE) all $(OUTPUT)/bench_bpf $(OUTPUT)/bench_aggregate
 	bench/run.sh
 
 $(OUTPUT)/bench_bpf: bench/bench_bpf.c tests/unit/*.h $(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h \
 		$(OUTPUT)/baseline.skel.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -Itests/unit $< $(LDLIBS) $(LDFLAGS) -o $@
+
+$(OUTPUT)/bench_aggregate: bench/bench_aggregate.c tests/unit/synth.h $(USER_OBJS)
+	$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) $(LDFLAGS) -o $@
 
 clean:
 	rm -rf $(OUTPUT) tlsnoop

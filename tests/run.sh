@@ -38,6 +38,7 @@ suite() {
 }
 
 suite "collector unit tests" .output/test_user
+suite "aggregation: tops, percentiles, window" .output/test_aggregate
 suite "metrics: exposition and HTTP replies" .output/test_metrics
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
 suite "packet builder self-check" tests/unit/check_pkt.sh
