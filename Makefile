@@ -24,7 +24,7 @@ USER_SRCS := $(filter-out user/tlsnoop.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h)
 
-.PHONY: all clean deps test demo bench unit e2e
+.PHONY: all clean deps test demo bench unit e2e fuzz
 all: tlsnoop
 
 $(OUTPUT):
@@ -57,10 +57,37 @@ tlsnoop: $(OUTPUT)/tlsnoop.o $(USER_OBJS)
 $(OUTPUT)/test_%: tests/unit/test_%.c tests/unit/*.h $(USER_OBJS)
 	$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) $(LDFLAGS) -o $@
 
+# The ClientHello parser and hello table read bytes from the internet: their
+# tests and fuzzer are built by clang from the sources with ASan and UBSan,
+# so a read past the bytes, or undefined behaviour, fails them.
+HELLO_SRCS := user/hello.c user/hello_table.c
+HELLO_DEPS := $(HELLO_SRCS) $(USER_HDRS) $(BPF_HDRS)
+SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-Wall -Wextra -Werror -std=gnu11 -Ibpf -Iuser -Itests/unit
+FUZZ_RUNS ?= 10000000
+HELLO_CHECKS := $(OUTPUT)/test_hello $(OUTPUT)/san/test_hello $(OUTPUT)/fuzz/fuzz_hello \
+	$(OUTPUT)/fuzz/gen_seeds
+
+$(OUTPUT)/san/test_hello: tests/unit/test_hello.c tests/unit/*.h $(HELLO_DEPS)
+	mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) -fsanitize=address,undefined $< $(HELLO_SRCS) -o $@
+
+$(OUTPUT)/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c $(HELLO_DEPS)
+	mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(HELLO_SRCS) -o $@
+
+# Writes the seed corpus from pkt.h's builder (tests/fuzz/run.sh runs it).
+$(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h
+	mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $< $(LDFLAGS) -o $@
+
+fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/gen_seeds
+	tests/fuzz/run.sh $(FUZZ_RUNS)
+
 deps:
 	scripts/deps.sh
 
-unit: tlsnoop $(OUTPUT)/test_bpf $(OUTPUT)/test_user
+unit: tlsnoop $(OUTPUT)/test_bpf $(OUTPUT)/test_user $(HELLO_CHECKS)
 unit: $(OUTPUT)/test_metrics
 unit: $(OUTPUT)/test_aggregate
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test suite (as root) and end with the total: "N passed, N failed".
-# Suites: C unit tests of the collector, BPF_PROG_TEST_RUN tests of the real
+# Suites: C unit tests of the collector (the ClientHello parser also under
+# ASan+UBSan and a libFuzzer smoke run), BPF_PROG_TEST_RUN tests of the real
 # programs, the packet builder's self-check (tshark), and the end-to-end lab.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +41,9 @@ suite() {
 suite "collector unit tests" .output/test_user
 suite "aggregation: tops, percentiles, window" .output/test_aggregate
 suite "metrics: exposition and HTTP replies" .output/test_metrics
+suite "ClientHello parser and hello table" .output/test_hello
+suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello
+suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
 suite "packet builder self-check" tests/unit/check_pkt.sh
 suite "end-to-end lab, XDP ingress" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
