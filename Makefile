@@ -5,11 +5,11 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
 ARCH := $(shell uname -m | sed 's/x86_64/x86/' | sed 's/aarch64/arm64/')
-PKGS := libbpf libelf zlib
+PKGS := libbpf libelf zlib libcrypto
 
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -I$(OUTPUT) -Ibpf -Iuser
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lcrypto)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Ivmlinux -Ibpf -I$(OUTPUT)
 
@@ -60,7 +60,7 @@ $(OUTPUT)/test_%: tests/unit/test_%.c tests/unit/*.h $(USER_OBJS)
 # The ClientHello parser and hello table read bytes from the internet: their
 # tests and fuzzer are built by clang from the sources with ASan and UBSan,
 # so a read past the bytes, or undefined behaviour, fails them.
-HELLO_SRCS := user/hello.c user/hello_table.c
+HELLO_SRCS := user/hello.c user/hello_table.c user/fingerprint.c
 HELLO_DEPS := $(HELLO_SRCS) $(USER_HDRS) $(BPF_HDRS)
 SAN_CFLAGS := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-Wall -Wextra -Werror -std=gnu11 -Ibpf -Iuser -Itests/unit
@@ -70,11 +70,11 @@ HELLO_CHECKS := $(OUTPUT)/test_hello $(OUTPUT)/san/test_hello $(OUTPUT)/fuzz/fuz
 
 $(OUTPUT)/san/test_hello: tests/unit/test_hello.c tests/unit/*.h $(HELLO_DEPS)
 	mkdir -p $(@D)
-	$(CLANG) $(SAN_CFLAGS) -fsanitize=address,undefined $< $(HELLO_SRCS) -o $@
+	$(CLANG) $(SAN_CFLAGS) -fsanitize=address,undefined $< $(HELLO_SRCS) -lcrypto -o $@
 
 $(OUTPUT)/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c $(HELLO_DEPS)
 	mkdir -p $(@D)
-	$(CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(HELLO_SRCS) -o $@
+	$(CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(HELLO_SRCS) -lcrypto -o $@
 
 # Writes the seed corpus from pkt.h's builder (tests/fuzz/run.sh runs it).
 $(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h
@@ -90,6 +90,7 @@ deps:
 unit: tlsnoop $(OUTPUT)/test_bpf $(OUTPUT)/test_user $(HELLO_CHECKS)
 unit: $(OUTPUT)/test_metrics
 unit: $(OUTPUT)/test_aggregate
+unit: $(OUTPUT)/test_fingerprint
 
 test: deps
 	$(MAKE) all unit

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
 	# build
-	make clang llvm gcc pkg-config libbpf-dev libelf-dev zlib1g-dev linux-libc-dev
+	make clang llvm gcc pkg-config libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libssl-dev
 	bpftool
 	# clang's libFuzzer and sanitizer runtimes: only recommended by clang-14
 	libclang-rt-14-dev

@@ -40,6 +40,16 @@ suite() {
 
 suite "collector unit tests" .output/test_user
 suite "aggregation: tops, percentiles, window" .output/test_aggregate
+# JA3/JA4: FoxIO's vectors, and the corpus's when ../shared/corpus is there.
+fp_vectors=$(mktemp)
+if python3 tests/unit/corpus_vectors.py >"$fp_vectors" 2>/dev/null; then
+	suite "fingerprints: JA3/JA4 reference and corpus vectors" \
+		.output/test_fingerprint "$fp_vectors"
+else
+	echo "(../shared/corpus/expected.jsonl not found: corpus vectors skipped)"
+	suite "fingerprints: JA3/JA4 reference vectors" .output/test_fingerprint
+fi
+rm -f "$fp_vectors"
 suite "metrics: exposition and HTTP replies" .output/test_metrics
 suite "ClientHello parser and hello table" .output/test_hello
 suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello

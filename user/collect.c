@@ -34,10 +34,11 @@ __u64 mono_now_ns(void)
 void collector_event(struct collector *c, const struct event *kernel_event)
 {
 	struct event e = *kernel_event;
+	struct hello_info hello;
 	struct report r;
+	bool have_hello = hello_table_take_info(c->hellos, &e, &hello);
 
-	hello_table_take(c->hellos, &e);
-	report_init(&r, &e, c->mono_to_wall);
+	report_init(&r, &e, have_hello ? &hello : NULL, c->mono_to_wall);
 	aggregate_add(c->agg, &r, mono_now_ns());
 	metrics_count(c->metrics, &r);
 	if (!c->out || c->write_failed)
@@ -104,7 +105,8 @@ int collector_poll(struct collector *c, int timeout_ms)
 	return err == -EINTR ? 0 : err;
 }
 
-/* A ClientHello whose rest never came: parse the part the kernel holds. */
+/* A ClientHello whose rest never came: the part the kernel holds joins the
+ * event as a hello handed over would. */
 static void partial_hello(struct collector *c, struct event *e)
 {
 	int fd = bpf_map__fd(c->skel->maps.hello_bufs);
@@ -112,11 +114,10 @@ static void partial_hello(struct collector *c, struct event *e)
 	struct flow *f = &e->flow;
 
 	if (hb && !bpf_map_lookup_elem(fd, &e->key, hb) && hb->have <= TLSNOOP_HELLO_MAX) {
-		if (hello_parse_client(hb->data, hb->have, &f->ch) == 0) {
-			f->ch.flags |= HELLO_TRUNCATED;
-			if (f->hist_len < TLSNOOP_HIST_MAX)
-				f->hist[f->hist_len++] = 'C';
-		}
+		if (!hello_table_add(c->hellos, &e->key, hb->data, hb->have,
+				     HELLO_SPLIT | HELLO_TRUNCATED) &&
+		    f->hist_len < TLSNOOP_HIST_MAX)
+			f->hist[f->hist_len++] = 'C';
 		bpf_map_delete_elem(fd, &e->key);
 	}
 	free(hb);

@@ -10,7 +10,7 @@
 struct entry {
 	struct flow_key key;
 	__u64 seq;		/* order of arrival, 0 when free */
-	struct client_hello ch;
+	struct hello_info *hello;	/* allocated while the entry is used */
 };
 
 struct hello_table {
@@ -40,8 +40,12 @@ struct hello_table *hello_table_new(size_t capacity)
 
 void hello_table_free(struct hello_table *t)
 {
+	size_t i;
+
 	if (!t)
 		return;
+	for (i = 0; i < t->sets * WAYS; i++)
+		free(t->entries[i].hello);
 	free(t->entries);
 	free(t);
 }
@@ -68,21 +72,20 @@ static struct entry *find(struct entry *set, const struct flow_key *k)
 	return NULL;
 }
 
-void hello_table_put(struct hello_table *t, const void *data, size_t size)
+int hello_table_add(struct hello_table *t, const struct flow_key *key, const __u8 *bytes,
+		    size_t len, __u16 flags)
 {
-	const struct hello_rec *rec = data;
-	struct client_hello ch = {};
+	struct hello_info *hello = malloc(sizeof(*hello));
 	struct entry *set, *slot;
 	int i;
 
-	if (size < sizeof(*rec) || rec->len > size - sizeof(*rec) ||
-	    rec->len > TLSNOOP_HELLO_MAX)
-		return;
-	if (hello_parse_client((const __u8 *)(rec + 1), rec->len, &ch))
-		return;
-	ch.flags |= rec->flags;
-	set = set_of(t, &rec->key);
-	slot = find(set, &rec->key);
+	if (!hello || hello_parse(bytes, len, hello)) {
+		free(hello);
+		return -1;
+	}
+	hello->ch.flags |= flags;
+	set = set_of(t, key);
+	slot = find(set, key);
 	for (i = 0; !slot && i < WAYS; i++)
 		if (!set[i].seq)
 			slot = &set[i];
@@ -93,21 +96,43 @@ void hello_table_put(struct hello_table *t, const void *data, size_t size)
 				slot = &set[i];
 		t->evicted++;
 	}
-	slot->key = rec->key;
+	free(slot->hello);
+	slot->key = *key;
 	slot->seq = ++t->seq;
-	slot->ch = ch;
+	slot->hello = hello;
+	return 0;
 }
 
-void hello_table_take(struct hello_table *t, struct event *e)
+void hello_table_put(struct hello_table *t, const void *data, size_t size)
+{
+	const struct hello_rec *rec = data;
+
+	if (size < sizeof(*rec) || rec->len > size - sizeof(*rec) ||
+	    rec->len > TLSNOOP_HELLO_MAX)
+		return;
+	hello_table_add(t, &rec->key, (const __u8 *)(rec + 1), rec->len, rec->flags);
+}
+
+bool hello_table_take_info(struct hello_table *t, struct event *e, struct hello_info *out)
 {
 	const __u16 kernel_flags = HELLO_SEEN | HELLO_SPLIT | HELLO_TRUNCATED | HELLO_SSLV2;
 	struct entry *slot = find(set_of(t, &e->key), &e->key);
 
 	if (!slot)
-		return;
-	slot->ch.flags |= e->flow.ch.flags & kernel_flags;
-	e->flow.ch = slot->ch;
+		return false;
+	slot->hello->ch.flags |= e->flow.ch.flags & kernel_flags;
+	e->flow.ch = slot->hello->ch;
+	if (out)
+		*out = *slot->hello;
+	free(slot->hello);
+	slot->hello = NULL;
 	slot->seq = 0;
+	return true;
+}
+
+void hello_table_take(struct hello_table *t, struct event *e)
+{
+	hello_table_take_info(t, e, NULL);
 }
 
 __u64 hello_table_evicted(const struct hello_table *t)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
+#include <stdlib.h>
+#include "fingerprint.h"
 #include "names.h"
 
 const char *tls_version_name(__u16 version)
@@ -21,70 +23,46 @@ const char *tls_version_protocol(__u16 version)
 	return tls_version_name(version) ? "tls" : NULL;
 }
 
-struct cipher_name {
-	__u16 id;
-	const char *name;
-};
+static int by_id(const void *key, const void *elem)
+{
+	return (int)*(const __u16 *)key - (int)((const struct iana_name *)elem)->id;
+}
 
-/* TLS 1.3 suites and the TLS 1.0-1.2 suites seen in practice. */
-static const struct cipher_name ciphers[] = {
-	{ 0x0004, "TLS_RSA_WITH_RC4_128_MD5" },
-	{ 0x0005, "TLS_RSA_WITH_RC4_128_SHA" },
-	{ 0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA" },
-	{ 0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA" },
-	{ 0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA" },
-	{ 0x0032, "TLS_DHE_DSS_WITH_AES_128_CBC_SHA" },
-	{ 0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA" },
-	{ 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
-	{ 0x0038, "TLS_DHE_DSS_WITH_AES_256_CBC_SHA" },
-	{ 0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA" },
-	{ 0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256" },
-	{ 0x003D, "TLS_RSA_WITH_AES_256_CBC_SHA256" },
-	{ 0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256" },
-	{ 0x006B, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256" },
-	{ 0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
-	{ 0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384" },
-	{ 0x009E, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" },
-	{ 0x009F, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384" },
-	{ 0x00FF, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV" },
-	{ 0x1301, "TLS_AES_128_GCM_SHA256" },
-	{ 0x1302, "TLS_AES_256_GCM_SHA384" },
-	{ 0x1303, "TLS_CHACHA20_POLY1305_SHA256" },
-	{ 0x1304, "TLS_AES_128_CCM_SHA256" },
-	{ 0x1305, "TLS_AES_128_CCM_8_SHA256" },
-	{ 0x5600, "TLS_FALLBACK_SCSV" },
-	{ 0xC009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" },
-	{ 0xC00A, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
-	{ 0xC011, "TLS_ECDHE_RSA_WITH_RC4_128_SHA" },
-	{ 0xC012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA" },
-	{ 0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
-	{ 0xC014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
-	{ 0xC023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256" },
-	{ 0xC024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" },
-	{ 0xC027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256" },
-	{ 0xC028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" },
-	{ 0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
-	{ 0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
-	{ 0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
-	{ 0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
-	{ 0xC09C, "TLS_RSA_WITH_AES_128_CCM" },
-	{ 0xC09D, "TLS_RSA_WITH_AES_256_CCM" },
-	{ 0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM" },
-	{ 0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM" },
-	{ 0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
-	{ 0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
-	{ 0xCCAA, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
-};
+/* The IANA name of v in a sorted table; GREASE marked; else hex in buf. */
+static const char *iana_lookup(const struct iana_name *table, size_t count, __u16 v, char *buf,
+			       size_t size)
+{
+	const struct iana_name *n;
+
+	if (tls_is_grease(v)) {
+		snprintf(buf, size, "GREASE (0x%04X)", v);
+		return buf;
+	}
+	n = bsearch(&v, table, count, sizeof(*table), by_id);
+	if (n)
+		return n->name;
+	snprintf(buf, size, "0x%04X", v);
+	return buf;
+}
 
 const char *tls_cipher_name(__u16 cipher, char *buf, size_t size)
 {
-	size_t i;
+	return iana_lookup(iana_ciphers, iana_ciphers_count, cipher, buf, size);
+}
 
-	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++)
-		if (ciphers[i].id == cipher)
-			return ciphers[i].name;
-	snprintf(buf, size, "0x%04X", cipher);
-	return buf;
+const char *tls_extension_name(__u16 type, char *buf, size_t size)
+{
+	return iana_lookup(iana_extensions, iana_extensions_count, type, buf, size);
+}
+
+const char *tls_group_name(__u16 group, char *buf, size_t size)
+{
+	return iana_lookup(iana_groups, iana_groups_count, group, buf, size);
+}
+
+const char *tls_sigalg_name(__u16 scheme, char *buf, size_t size)
+{
+	return iana_lookup(iana_sigalgs, iana_sigalgs_count, scheme, buf, size);
 }
 
 const char *tls_alert_name(__u8 code)

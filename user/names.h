@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* IANA names: TLS versions, cipher suites, alert descriptions. */
+/* IANA names: TLS versions, cipher suites, extensions, groups, signature
+ * schemes, alert descriptions. */
 #ifndef __NAMES_H
 #define __NAMES_H
 
@@ -10,8 +11,21 @@
 const char *tls_version_name(__u16 version);
 /* "tls" or "ssl" for a known version. */
 const char *tls_version_protocol(__u16 version);
-/* IANA cipher suite name; writes "0xC02F" into buf for unknown ones. */
+/* IANA names; for unknown values "0xC0FF" and for GREASE values
+ * "GREASE (0x0A0A)" written into buf (16 bytes are enough). */
 const char *tls_cipher_name(__u16 cipher, char *buf, size_t size);
+const char *tls_extension_name(__u16 type, char *buf, size_t size);
+const char *tls_group_name(__u16 group, char *buf, size_t size);
+const char *tls_sigalg_name(__u16 scheme, char *buf, size_t size);
+
+/* The registries, sorted by id (names_iana.c, from scripts/gen-names.sh). */
+struct iana_name {
+	__u16 id;
+	const char *name;
+};
+extern const struct iana_name iana_ciphers[], iana_extensions[], iana_groups[], iana_sigalgs[];
+extern const size_t iana_ciphers_count, iana_extensions_count, iana_groups_count,
+	iana_sigalgs_count;
 /* IANA alert description ("unknown_ca"), or NULL. */
 const char *tls_alert_name(__u8 code);
 

@@ -5,6 +5,7 @@
  * lists every field. Absent facts are left out, never null.
  */
 #include <stdbool.h>
+#include <string.h>
 #include <time.h>
 #include "escape.h"
 #include "names.h"
@@ -97,6 +98,34 @@ static void json_alert(struct json *j, const struct alert *a)
 	json_close(j, '}');
 }
 
+/* An offered list as IANA names, GREASE values marked. */
+static void json_names(struct json *j, const char *key, const __u16 *v, __u16 n,
+		       const char *(*name)(__u16, char *, size_t))
+{
+	char buf[24];
+	__u16 i;
+
+	json_open(j, key, '[');
+	for (i = 0; i < n; i++)
+		json_str(j, NULL, name(v[i], buf, sizeof(buf)));
+	json_close(j, ']');
+}
+
+/* ECS tls.client fields that need the whole hello. */
+static void json_offers(struct json *j, const struct hello_info *h)
+{
+	if (h->ja3[0])
+		json_str(j, "ja3", h->ja3);
+	if (h->ja4[0])
+		json_bytes(j, "ja4", h->ja4, strlen(h->ja4));	/* ALPN bytes inside */
+	json_names(j, "supported_ciphers", h->ciphers, h->n_ciphers, tls_cipher_name);
+	json_names(j, "supported_groups", h->groups, h->n_groups, tls_group_name);
+	json_names(j, "signature_algorithms", h->sigalgs, h->n_sigalgs, tls_sigalg_name);
+	json_names(j, "extensions", h->exts, h->n_exts, tls_extension_name);
+	if (h->lists_cut)
+		json_bool(j, "lists_truncated", true);
+}
+
 static void json_client(struct json *j, const struct report *r)
 {
 	const struct client_hello *ch = &r->e->flow.ch;
@@ -119,6 +148,8 @@ static void json_client(struct json *j, const struct report *r)
 			json_bytes(j, NULL, r->alpn[i].name, r->alpn[i].len);
 		json_close(j, ']');
 	}
+	if (r->hello)
+		json_offers(j, r->hello);
 	json_close(j, '}');
 }
 

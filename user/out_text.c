@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* One line per handshake, every wire byte escaped. */
+#include <string.h>
 #include <time.h>
 #include "escape.h"
 #include "names.h"
@@ -39,6 +40,10 @@ void out_text_event(FILE *out, const struct report *r)
 	for (i = 0; i < r->n_alpn; i++) {
 		fputs(i ? "," : " alpn=", out);
 		text_escape(out, r->alpn[i].name, r->alpn[i].len);
+	}
+	if (r->hello && r->hello->ja4[0]) {
+		fputs(" ja4=", out);
+		text_escape(out, r->hello->ja4, strlen(r->hello->ja4));
 	}
 	if (f->alert.flags & ALERT_ENCRYPTED) {
 		fprintf(out, " alert=%s:encrypted", side_name(f->alert.from));

@@ -39,12 +39,14 @@ static void decode_alpn(struct report *r, const struct client_hello *ch)
 	}
 }
 
-void report_init(struct report *r, const struct event *e, __s64 mono_to_wall)
+void report_init(struct report *r, const struct event *e, const struct hello_info *hello,
+		 __s64 mono_to_wall)
 {
 	const struct flow *f = &e->flow;
 
 	memset(r, 0, sizeof(*r));
 	r->e = e;
+	r->hello = hello;
 	diagnose(e, &r->d);
 	r->wall_ns = e->t_end + mono_to_wall;
 	format_addr(e->key.family, e->key.client_addr, r->client_ip);

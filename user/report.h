@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include "tlsnoop.h"
 #include "diagnose.h"
+#include "hello.h"
 
 #define REPORT_ALPN_MAX 8
 
@@ -17,21 +18,24 @@ struct alpn_name {
 
 struct report {
 	const struct event *e;
+	const struct hello_info *hello;	/* the ClientHello's offers, or NULL */
 	struct diagnosis d;
 	__u64 wall_ns;			/* @timestamp: when the outcome was known */
 	char client_ip[INET6_ADDRSTRLEN];
 	char server_ip[INET6_ADDRSTRLEN];
 	const char *version;		/* negotiated, or NULL */
 	const char *cipher;		/* IANA name, or NULL */
-	char cipher_buf[8];
+	char cipher_buf[24];
 	const char *offered[5];		/* offered versions, highest first */
 	int n_offered;
 	struct alpn_name alpn[REPORT_ALPN_MAX];
 	int n_alpn;
 };
 
-/* Decode `e`; mono_to_wall converts CLOCK_MONOTONIC ns to wall-clock ns. */
-void report_init(struct report *r, const struct event *e, __s64 mono_to_wall);
+/* Decode `e` and its ClientHello (NULL: none came); mono_to_wall converts
+ * CLOCK_MONOTONIC ns to wall-clock ns. */
+void report_init(struct report *r, const struct event *e, const struct hello_info *hello,
+		 __s64 mono_to_wall);
 const char *side_name(__u8 side);
 const char *close_kind_name(__u8 kind);
 const char *end_cause_name(__u8 cause);

@@ -72,7 +72,7 @@ static void print_snis(FILE *out, const struct aggregate *a)
 
 static void print_mix(FILE *out, const struct aggregate *a)
 {
-	char buf[8];
+	char buf[24];
 	int v, i;
 
 	if (!a->success)

@@ -208,7 +208,7 @@ static void draw_reasons(struct top_view *v, const struct aggregate *a, const st
 
 static void draw_mix(struct top_view *v, const struct aggregate *a)
 {
-	char buf[TOP_LINE_MAX], name[8];
+	char buf[TOP_LINE_MAX], name[24];
 	size_t len = 0;
 	int i;
 

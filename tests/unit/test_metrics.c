@@ -49,7 +49,7 @@ static void count(struct metrics *m, const struct event *e)
 {
 	struct report r;
 
-	report_init(&r, e, 0);
+	report_init(&r, e, NULL, 0);
 	metrics_count(m, &r);
 }
 
