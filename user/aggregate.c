@@ -215,6 +215,9 @@ static void client_add(struct topk *t, struct client_info *info, const char *key
 		snprintf(ci->last_sni, sizeof(ci->last_sni), "%s", sni);
 	if (max_offered(ch) > ci->max_offered)
 		ci->max_offered = max_offered(ch);
+	if (r->hello && r->hello->ja4[0])
+		escape_to_buf(ci->last_ja4, sizeof(ci->last_ja4), r->hello->ja4,
+			      strlen(r->hello->ja4));
 	ci->last_ns = now_ns;
 }
 

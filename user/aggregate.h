@@ -54,6 +54,7 @@ struct client_info {
 	__u32 by_port[AGG_PORTS];	/* indexed like aggregate.ports */
 	char last_sni[AGG_KEY_MAX];	/* escaped for display */
 	__u16 max_offered;		/* highest version it offered */
+	char last_ja4[AGG_KEY_MAX];	/* its last JA4 (escaped), "" if none */
 	__u64 last_ns;
 };
 

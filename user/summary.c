@@ -37,17 +37,18 @@ static void print_clients(FILE *out, const char *title, const struct topk *t,
 
 	if (!n)
 		return;
-	fprintf(out, "%s (count, main reason, last SNI, highest version offered, reasons):\n",
-		title);
+	fprintf(out, "%s (count, main reason, last SNI, highest version offered, JA4, "
+		"reasons):\n", title);
 	for (i = 0; i < n && i < SUMMARY_TOP; i++) {
 		const struct topk_slot *s = &t->slot[idx[i]];
 		const struct client_info *ci = &info[idx[i]];
 
-		fprintf(out, "  %-39s %6llu%s  %-22s %-24s %-7s ", s->key,
+		fprintf(out, "  %-39s %6llu%s  %-22s %-24s %-7s %-36s ", s->key,
 			(unsigned long long)s->count, s->error ? "~" : " ",
 			reason_name(summary_main_reason(ci->by_reason)),
 			ci->last_sni[0] ? ci->last_sni : "-",
-			ci->max_offered ? tls_version_name(ci->max_offered) : "-");
+			ci->max_offered ? tls_version_name(ci->max_offered) : "-",
+			ci->last_ja4[0] ? ci->last_ja4 : "-");
 		print_reasons(out, ci->by_reason);
 		fputc('\n', out);
 	}

@@ -164,17 +164,18 @@ static void draw_clients(struct top_view *v, const struct aggregate *a, int max_
 	struct table_ctx c = { v, t, client_reasons, client_ports, info, client_last };
 	int idx[AGG_CLIENTS], n = topk_sorted(t, idx, sort_weight, &c), i;
 
-	line(v, "\x1b[7m%-39s %8s  %-22s %-28s %-7s\x1b[0m",
+	line(v, "\x1b[7m%-39s %8s  %-22s %-28s %-7s %-36s\x1b[0m",
 	     v->by_prefix ? "FAILING CLIENT PREFIX" : "FAILING CLIENT", "FAILURES", "MAIN REASON",
-	     "LAST SNI", "MAX VER");
+	     "LAST SNI", "MAX VER", "JA4");
 	for (i = 0; i < n && i < max_rows; i++) {
 		const struct client_info *ci = &info[idx[i]];
 
-		line(v, "%-39s %7llu%s  %-22s %-28.28s %-7s", t->slot[idx[i]].key,
+		line(v, "%-39s %7llu%s  %-22s %-28.28s %-7s %s", t->slot[idx[i]].key,
 		     (unsigned long long)filtered(&c, idx[i]), t->slot[idx[i]].error ? "~" : " ",
 		     reason_name(summary_main_reason(ci->by_reason)),
 		     ci->last_sni[0] ? ci->last_sni : "-",
-		     ci->max_offered ? tls_version_name(ci->max_offered) : "-");
+		     ci->max_offered ? tls_version_name(ci->max_offered) : "-",
+		     ci->last_ja4[0] ? ci->last_ja4 : "-");
 	}
 	if (!n)
 		line(v, "  (none)");
