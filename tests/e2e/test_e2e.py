@@ -427,6 +427,26 @@ def test_exit_and_summary(lab, tlsnoop):
                if not any(v in err for v in (r, r.replace("_", " "), r.replace("_", "-")))]
     assert not missing, "summary does not mention %s; stderr:\n%s" % (missing, err)
 
+    # The counts, and each top failing client's count and main reason, are the events'.
+    evs = tlsnoop.events()
+    fails = [e for e in evs if get(e, "event.outcome") == "failure"]
+    m = re.search(r"handshakes: (\d+)  success: (\d+)  failure: (\d+)", err)
+    assert m and tuple(map(int, m.groups())) == (len(evs), len(evs) - len(fails), len(fails)), \
+        "summary counts differ from the %d events; stderr:\n%s" % (len(evs), err)
+    table = err[err.index("top failing clients"):].splitlines()[1:]
+    shown = {}
+    for line in table:
+        if not line.startswith("  ") or not re.match(r"\s+[0-9a-f.:]+\s+\d+", line):
+            break
+        f = line.split()
+        shown[f[0]] = (int(f[1].rstrip("~")), f[2])
+    assert shown, "no top failing clients in:\n" + err
+    for ip, (count, main) in shown.items():
+        mine = [get(e, "event.reason") for e in fails if get(e, "source.ip") == ip]
+        top = max(map(mine.count, mine), default=0)
+        assert count == len(mine) and main in {r for r in mine if mine.count(r) == top}, \
+            "%s: summary says %d %s, events %r" % (ip, count, main, mine)
+
 
 def test_one_event_per_handshake(lab, tlsnoop):
     """After exit (all pending handshakes flushed): exactly one event per case, and none
