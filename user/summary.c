@@ -121,7 +121,7 @@ static void print_latency(FILE *out, const struct aggregate *a)
 		if (!title)
 			fprintf(out, "handshake latency (from the ClientHello):\n");
 		title = true;
-		fprintf(out, "  port %-33u ", a->ports[i]);
+		fprintf(out, "  port %-34u ", a->ports[i]);
 		summary_latency_line(out, &a->port_latency[i]);
 	}
 	for (i = 0; i < n && i < SUMMARY_TOP; i++) {
