@@ -24,7 +24,7 @@ USER_SRCS := $(filter-out user/tlsnoop.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h)
 
-.PHONY: all clean deps test demo bench unit e2e fuzz
+.PHONY: all clean deps test demo bench unit e2e fuzz install uninstall
 all: tlsnoop
 
 $(OUTPUT):
@@ -110,6 +110,28 @@ $(OUTPUT)/bench_bpf: bench/bench_bpf.c tests/unit/*.h $(BPF_HDRS) $(OUTPUT)/tlsn
 
 $(OUTPUT)/bench_aggregate: bench/bench_aggregate.c tests/unit/synth.h $(USER_OBJS)
 	$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) $(LDFLAGS) -o $@
+
+# Installation (DESTDIR for staging). The settings file is not overwritten.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+
+install: tlsnoop
+	install -D -m 0755 tlsnoop $(DESTDIR)$(SBINDIR)/tlsnoop
+	install -D -m 0644 packaging/tlsnoop.8 $(DESTDIR)$(MANDIR)/man8/tlsnoop.8
+	install -D -m 0644 packaging/tlsnoop.bash-completion $(DESTDIR)$(COMPLETIONDIR)/tlsnoop
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		packaging/tlsnoop.service.in >$(DESTDIR)$(UNITDIR)/tlsnoop.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/tlsnoop ] || \
+		install -D -m 0644 packaging/tlsnoop.default $(DESTDIR)$(SYSCONFDIR)/default/tlsnoop
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tlsnoop $(DESTDIR)$(MANDIR)/man8/tlsnoop.8 \
+		$(DESTDIR)$(COMPLETIONDIR)/tlsnoop $(DESTDIR)$(UNITDIR)/tlsnoop.service
 
 clean:
 	rm -rf $(OUTPUT) tlsnoop
