@@ -731,7 +731,8 @@ static __always_inline void flow_key_fill(struct flow_key *key, struct segment *
 static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *key,
 					struct tls_job *j, struct flow *f)
 {
-	__u64 now = bpf_ktime_get_ns();	/* the one clock read of a packet */
+	/* The one clock read of a packet: the capture's time offline. */
+	__u64 now = clock_override_ns ?: bpf_ktime_get_ns();
 	__u8 flags = j->tcp_flags;
 
 	/* A new connection on the ports of one whose end we never saw: that

@@ -59,6 +59,10 @@ struct flow zero_flow;
 /* Flows per hash slot (see flow_slot); shared with the collector. */
 __u32 flow_slots[TLSNOOP_SLOTS];
 
+/* Non-zero when reading a capture: the time of the packet being run
+ * (wall-clock ns), set by the collector before each test run. */
+__u64 clock_override_ns;
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

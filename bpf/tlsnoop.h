@@ -164,7 +164,7 @@ struct record_stream {
 
 /* Handshake state of one connection: the flow map value. */
 struct flow {
-	__u64 t_first;		/* SYN, or first packet seen (ns, CLOCK_MONOTONIC) */
+	__u64 t_first;		/* SYN, or first packet seen (ns, CLOCK_MONOTONIC; offline: capture time) */
 	__u64 t_client_hello;
 	__u64 t_server_hello;
 	__u64 t_last;		/* last packet of this connection */

@@ -6,12 +6,12 @@ set -euo pipefail
 pkgs=(
 	# build
 	make clang llvm gcc pkg-config libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libssl-dev
-	bpftool
+	bpftool libpcap-dev
 	# clang's libFuzzer and sanitizer runtimes: only recommended by clang-14
 	libclang-rt-14-dev
 	# lab, tests and demo
 	iproute2 nginx-light haproxy openssl curl python3 tcpdump tshark ethtool
-	procps psmisc python3-pytest prometheus tmux
+	procps psmisc python3-pytest prometheus tmux time
 )
 
 missing=()

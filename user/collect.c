@@ -31,6 +31,11 @@ __u64 mono_now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+__u64 collector_now(const struct collector *c)
+{
+	return c->capture_ns ?: mono_now_ns();
+}
+
 void collector_event(struct collector *c, const struct event *kernel_event)
 {
 	struct event e = *kernel_event;
@@ -39,7 +44,7 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 	bool have_hello = hello_table_take_info(c->hellos, &e, &hello);
 
 	report_init(&r, &e, have_hello ? &hello : NULL, c->mono_to_wall);
-	aggregate_add(c->agg, &r, mono_now_ns());
+	aggregate_add(c->agg, &r, collector_now(c));
 	metrics_count(c->metrics, &r);
 	if (!c->out || c->write_failed)
 		return;
@@ -127,7 +132,7 @@ __u64 collector_expire(struct collector *c)
 {
 	int fd = bpf_map__fd(c->skel->maps.flows);
 	struct flow_key *expired, key, next;
-	__u64 now = mono_now_ns(), in_progress = 0;
+	__u64 now = collector_now(c), in_progress = 0;
 	struct event e;
 	int n = 0, i;
 	void *prev = NULL;

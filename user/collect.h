@@ -20,6 +20,7 @@ struct collector {
 	bool write_failed;
 	__u64 timeout_ns;
 	__s64 mono_to_wall;	/* add to CLOCK_MONOTONIC ns for wall-clock ns */
+	__u64 capture_ns;	/* reading a capture: its clock (wall-clock ns); 0: live */
 	struct aggregate *agg;		/* what the summary and live view show */
 	struct metrics *metrics;	/* Prometheus counters; NULL without --metrics */
 };
@@ -37,5 +38,7 @@ void collector_event(struct collector *c, const struct event *e);
 /* Kernel counters summed over CPUs (and hellos the collector dropped). */
 void collector_stats(struct collector *c, __u64 stats[STAT_MAX]);
 __u64 mono_now_ns(void);
+/* Now on the clock of the kernel's times: the capture's when reading one. */
+__u64 collector_now(const struct collector *c);
 
 #endif /* __COLLECT_H */

@@ -22,14 +22,17 @@ static const char doc[] =
 "    tlsnoop -i eth0 -p 443,8443 --json -o /var/log/tlsnoop.json\n"
 "    tlsnoop -i eth0 --duration 60    # a one-minute sample, then the summary\n"
 "    tlsnoop top -i eth0              # live view of who fails, and why\n"
-"    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n";
+"    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n"
+"    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (root too)\n";
 
 enum { OPT_TIMEOUT = 0x100, OPT_DURATION, OPT_HOOK, OPT_MAX_FLOWS, OPT_TOP, OPT_INTERVAL };
 
 enum { OPT_METRICS = 0x200 };
 
 static const struct argp_option opts[] = {
-	{ "interface", 'i', "IFACE", 0, "Interface to watch (required)", 0 },
+	{ "interface", 'i', "IFACE", 0, "Interface to watch (this or -r)", 0 },
+	{ "read", 'r', "FILE", 0, "Read a pcap or pcapng capture instead: its packets run "
+	  "through tlsnoop's BPF programs (BPF_PROG_TEST_RUN), so this needs root too", 0 },
 	{ "ports", 'p', "PORTS", 0, "Comma-separated TCP ports of the TLS servers (default 443)", 0 },
 	{ "json", 'j', NULL, 0, "Print NDJSON, one object per handshake", 0 },
 	{ "output", 'o', "FILE", 0, "Write events to FILE instead of stdout", 0 },
@@ -109,6 +112,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("bad interface name '%s'", arg);
 		o->ifname = arg;
 		break;
+	case 'r':
+		if (!*arg)
+			usage_error("bad capture file name ''");
+		o->capture = arg;
+		break;
 	case 'p':
 		if (parse_ports(arg, o->ports, &o->n_ports))
 			usage_error("bad port list '%s': expected comma-separated ports "
@@ -168,8 +176,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			    state->next > 0 ? state->argv[state->next - 1] : "?");
 		break;
 	case ARGP_KEY_END:
-		if (!o->ifname)
-			usage_error("no interface: give one with -i IFACE (see `ip link`)");
+		if (o->ifname && o->capture)
+			usage_error("-i and -r exclude each other: watch an interface or read "
+				    "a capture");
+		if (!o->ifname && !o->capture)
+			usage_error("no interface: give one with -i IFACE (see `ip link`), or a "
+				    "capture to read with -r FILE");
+		if (o->capture && (o->top || o->metrics || o->duration_sec))
+			usage_error("--top, --metrics and --duration watch an interface: not "
+				    "with -r");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

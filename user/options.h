@@ -12,6 +12,7 @@
 
 struct options {
 	const char *ifname;
+	const char *capture;		/* -r FILE: read it instead of an interface */
 	__u16 ports[MAX_PORTS];
 	int n_ports;
 	bool json;

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "capture.h"
 #include "collect.h"
 #include "options.h"
 #include "summary.h"
@@ -70,6 +71,19 @@ static void warn_new_drops(struct collector *c, __u64 *reported)
 			(unsigned long long)stats[STAT_RINGBUF_DROPS]);
 		*reported = stats[STAT_RINGBUF_DROPS];
 	}
+}
+
+static int find_interface(struct attachment *att, const struct options *o)
+{
+	att->ifindex = if_nametoindex(o->ifname);
+	if (!att->ifindex) {
+		fprintf(stderr, "tlsnoop: no interface '%s' here; `ip link` lists them\n",
+			o->ifname);
+		return -1;
+	}
+	snprintf(att->ifname, sizeof(att->ifname), "%s", o->ifname);
+	att->hook = o->hook;
+	return 0;
 }
 
 /* Listen before attaching: a port in use stops tlsnoop with nothing attached. */
@@ -148,6 +162,7 @@ int main(int argc, char **argv)
 	struct attachment att = { .xdp_link_fd = -1, .lock_fd = -1 };
 	struct collector col = {};
 	struct tlsnoop_bpf *skel = NULL;
+	struct capture *cap = NULL;	/* -r FILE: packets from there */
 	struct top_view *top = NULL;
 	struct options o;
 	__u64 stats[STAT_MAX], in_progress;
@@ -159,18 +174,22 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "tlsnoop: must run as root (it loads BPF programs): "
-			"try sudo %s\n", argv[0]);
+		if (o.capture)
+			fprintf(stderr, "tlsnoop: reading a capture runs tlsnoop's BPF programs "
+				"over its packets (BPF_PROG_TEST_RUN) and needs root: try sudo "
+				"%s\n", argv[0]);
+		else
+			fprintf(stderr, "tlsnoop: must run as root (it loads BPF programs): "
+				"try sudo %s\n", argv[0]);
 		return 1;
 	}
-	att.ifindex = if_nametoindex(o.ifname);
-	if (!att.ifindex) {
-		fprintf(stderr, "tlsnoop: no interface '%s' here; `ip link` lists them\n",
-			o.ifname);
+	if (o.capture) {
+		cap = capture_open(o.capture);
+		if (!cap)
+			return 1;
+	} else if (find_interface(&att, &o)) {
 		return 1;
 	}
-	snprintf(att.ifname, sizeof(att.ifname), "%s", o.ifname);
-	att.hook = o.hook;
 
 	/* The live view takes stdout: event lines go only to -o FILE then. */
 	col.out = o.top ? NULL : stdout;
@@ -194,7 +213,9 @@ int main(int argc, char **argv)
 	}
 	set_watched_ports(skel, &o);
 	bpf_map__set_max_entries(skel->maps.flows, o.max_flows);
-	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, o.hook == HOOK_XDP);
+	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, o.hook == HOOK_XDP || cap);
+	/* A capture runs through xdp_tlsnoop only, both directions. */
+	bpf_program__set_autoload(skel->progs.tc_tlsnoop, !cap);
 	err = tlsnoop_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "tlsnoop: the kernel refused the BPF programs (%s); it needs "
@@ -211,12 +232,16 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (attach_all(skel, &att))
-		goto cleanup;
-
 	ports_string(&o, ports, sizeof(ports));
-	attach_describe(&att, hooks, sizeof(hooks));
-	fprintf(stderr, "tlsnoop: attached to %s (ports %s; %s)\n", att.ifname, ports, hooks);
+	if (cap) {
+		fprintf(stderr, "tlsnoop: reading %s (ports %s)\n", o.capture, ports);
+	} else {
+		if (attach_all(skel, &att))
+			goto cleanup;
+		attach_describe(&att, hooks, sizeof(hooks));
+		fprintf(stderr, "tlsnoop: attached to %s (ports %s; %s)\n", att.ifname, ports,
+			hooks);
+	}
 
 	if (o.top) {
 		char title[IF_NAMESIZE + sizeof(ports) + 16];
@@ -229,7 +254,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	err = run(&col, &o, top) ? 1 : 0;
+	err = (cap ? capture_run(cap, &col, &exiting) : run(&col, &o, top)) ? 1 : 0;
 	top_close(top);
 	top = NULL;
 
@@ -237,7 +262,7 @@ int main(int argc, char **argv)
 	collector_poll(&col, 0);
 	in_progress = collector_expire(&col);
 	collector_stats(&col, stats);
-	summary_print(stderr, col.agg, stats, in_progress, mono_now_ns());
+	summary_print(stderr, col.agg, stats, in_progress, collector_now(&col));
 	if (col.write_failed)
 		err = 1;
 cleanup:
@@ -246,6 +271,7 @@ cleanup:
 	collector_free(&col);
 	metrics_free(col.metrics);
 	tlsnoop_bpf__destroy(skel);
+	capture_close(cap);
 	if (col.out && col.out != stdout && fclose(col.out) == EOF) {
 		fprintf(stderr, "tlsnoop: writing '%s' failed: %s\n", o.output, strerror(errno));
 		err = 1;

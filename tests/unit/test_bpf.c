@@ -951,6 +951,40 @@ static void test_hello_handoff(void)
 	handoff_case("handoff_no_sni", NULL, false, false);
 }
 
+/* Reading a capture: a packet's time is clock_override_ns when it is set,
+ * the kernel's clock again when it is 0. */
+static void test_clock_override(void)
+{
+	static const __u64 t0 = 1700000000ULL * 1000000000ULL;
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("clock_override");
+	conv_init(&c, 4, 0);
+	skel->bss->clock_override_ns = t0;
+	tcp_handshake(&c);
+	skel->bss->clock_override_ns = t0 + 1000;
+	client_hello(&b, "a.example", false);
+	send_tls(&c, 0, &b);
+	skel->bss->clock_override_ns = t0 + 5000;
+	send_alert(1, 40);
+	e = one_event(&d);
+	if (e)
+		CHECK(e->flow.t_first == t0 && e->flow.t_client_hello == t0 + 1000 &&
+		      e->flow.t_last == t0 + 5000 && e->t_end == t0 + 5000,
+		      "times %llu %llu %llu", (unsigned long long)e->flow.t_first,
+		      (unsigned long long)e->flow.t_client_hello, (unsigned long long)e->t_end);
+
+	skel->bss->clock_override_ns = 0;
+	start_with_hello("clock_override_off", "a.example");
+	send_alert(1, 40);
+	e = one_event(&d);
+	if (e)
+		CHECK(e->flow.t_first && e->flow.t_first < t0 && e->t_end >= e->flow.t_first,
+		      "live times %llu %llu", (unsigned long long)e->flow.t_first,
+		      (unsigned long long)e->t_end);
+}
+
 int main(void)
 {
 	int err;
@@ -1000,6 +1034,7 @@ int main(void)
 	test_resync();
 	test_truncated_and_garbage();
 	test_hello_handoff();
+	test_clock_override();
 	use_tc = true;
 	test_tls13_success();
 	test_split_hellos();

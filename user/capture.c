@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Offline mode (-r FILE). No second parser: each captured packet goes
+ * through the loaded xdp_tlsnoop with BPF_PROG_TEST_RUN, both directions
+ * alike (the program tells them apart by the watched port), with the
+ * packet's capture time as the program's clock (clock_override_ns). Link
+ * layers other than Ethernet are replaced by an Ethernet header carrying
+ * their ethertype. The file is streamed, and the ring buffer drained as
+ * packets go, so memory stays bounded whatever the file's size.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+/* libpcap's own struct bpf_insn would clash with the kernel's. */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/dlt.h>
+#include <pcap/pcap.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "capture.h"
+
+#define NSEC_PER_SEC	1000000000ULL
+#define ETH_HDR_LEN	14
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+/* The largest frame run: an Ethernet header and the largest IP packet. A
+ * test run takes that much (a page of linear data, the rest in fragments). */
+#define FRAME_MAX	(ETH_HDR_LEN + 65535)
+/* Packets between two drains of the ring buffer: at most a hello (4 KiB)
+ * and an event each, well within its 4 MiB. */
+#define DRAIN_EVERY	256
+
+/* A link layer other than Ethernet: what comes before the IP header, and
+ * where its ethertype is. */
+struct link_layer {
+	int dlt;
+	const char *name;
+	__u32 hdr_len;
+	int proto_off;		/* offset of the ethertype; -1: from the IP version */
+};
+
+static const struct link_layer link_layers[] = {
+	{ DLT_LINUX_SLL, "Linux cooked (SLL)", 16, 14 },
+	{ DLT_LINUX_SLL2, "Linux cooked (SLL2)", 20, 0 },
+	{ DLT_RAW, "raw IP", 0, -1 },
+	{ DLT_IPV4, "raw IPv4", 0, -1 },
+	{ DLT_IPV6, "raw IPv6", 0, -1 },
+	{ DLT_NULL, "BSD loopback", 4, -1 },
+	{ DLT_LOOP, "OpenBSD loopback", 4, -1 },
+};
+
+struct capture {
+	pcap_t *pcap;
+	const char *path;
+	const struct link_layer *link;	/* NULL: Ethernet, run as captured */
+	__u64 packets;
+	__u8 frame[FRAME_MAX];		/* a non-Ethernet packet made Ethernet */
+};
+
+static const struct link_layer *link_layer_find(int dlt)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(link_layers) / sizeof(link_layers[0]); i++)
+		if (link_layers[i].dlt == dlt)
+			return &link_layers[i];
+	return NULL;
+}
+
+/* Open the file ourselves: errno then says why it cannot be, and an empty
+ * file is named as such rather than as a truncated header. */
+static FILE *open_file(const char *path)
+{
+	struct stat st;
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		fprintf(stderr, "tlsnoop: cannot open capture '%s': %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+		fprintf(stderr, "tlsnoop: capture '%s' is empty: not a pcap or pcapng file\n",
+			path);
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+struct capture *capture_open(const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct capture *cap;
+	FILE *f;
+	int dlt;
+
+	cap = calloc(1, sizeof(*cap));
+	if (!cap) {
+		fprintf(stderr, "tlsnoop: cannot read '%s': %s\n", path, strerror(ENOMEM));
+		return NULL;
+	}
+	cap->path = path;
+	f = open_file(path);
+	if (!f)
+		goto fail;
+	/* Nanoseconds: a pcap's microseconds are scaled, a pcapng's kept. */
+	cap->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO,
+							     errbuf);
+	if (!cap->pcap) {
+		fprintf(stderr, "tlsnoop: '%s' is not a capture tlsnoop can read (pcap or "
+			"pcapng): %s\n", path, errbuf);
+		fclose(f);
+		goto fail;
+	}
+	dlt = pcap_datalink(cap->pcap);
+	cap->link = link_layer_find(dlt);
+	if (dlt != DLT_EN10MB && !cap->link) {
+		fprintf(stderr, "tlsnoop: capture '%s' has link type %s (%d): tlsnoop reads "
+			"Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback\n", path,
+			pcap_datalink_val_to_name(dlt) ?: "unknown", dlt);
+		goto fail;
+	}
+	return cap;
+fail:
+	capture_close(cap);
+	return NULL;
+}
+
+void capture_close(struct capture *cap)
+{
+	if (!cap)
+		return;
+	if (cap->pcap)
+		pcap_close(cap->pcap);
+	free(cap);
+}
+
+/* The collector's and the program's clock: the latest capture time so far,
+ * in ns. Never going back (a merged capture may be out of order): expiry and
+ * durations need a clock that only moves forward. Never 0 either, which
+ * would turn the kernel's clock back on. */
+static void advance_clock(struct collector *c, const struct timeval *ts)
+{
+	/* With nanosecond precision, tv_usec holds nanoseconds. */
+	__u64 ns = ts->tv_sec < 0 ? 0 : (__u64)ts->tv_sec * NSEC_PER_SEC + ts->tv_usec;
+
+	if (ns > c->capture_ns)
+		c->capture_ns = ns;
+	if (!c->capture_ns)
+		c->capture_ns = 1;
+	c->skel->bss->clock_override_ns = c->capture_ns;
+}
+
+static __u16 ethertype_of_ip(const u_char *ip, __u32 len)
+{
+	if (!len)
+		return 0;
+	switch (ip[0] >> 4) {
+	case 4: return ETH_P_IP;
+	case 6: return ETH_P_IPV6;
+	default: return 0;
+	}
+}
+
+/*
+ * The frame xdp_tlsnoop sees: an Ethernet packet as captured, any other one
+ * behind an Ethernet header with its ethertype (the addresses are zero: the
+ * program does not read them). Returns its length; 0 when there is nothing
+ * to run.
+ */
+static __u32 ethernet_frame(struct capture *cap, const u_char *pkt, __u32 caplen,
+			    const void **frame)
+{
+	const struct link_layer *l = cap->link;
+	__u32 len;
+	__u16 proto;
+
+	if (!l) {
+		*frame = pkt;
+		/* A snaplen-cut packet runs as far as it goes. */
+		return caplen < ETH_HDR_LEN ? 0 : caplen < FRAME_MAX ? caplen : FRAME_MAX;
+	}
+	if (caplen <= l->hdr_len)
+		return 0;
+	len = caplen - l->hdr_len;
+	if (len > FRAME_MAX - ETH_HDR_LEN)
+		len = FRAME_MAX - ETH_HDR_LEN;
+	if (l->proto_off < 0)
+		proto = ethertype_of_ip(pkt + l->hdr_len, len);
+	else
+		proto = pkt[l->proto_off] << 8 | pkt[l->proto_off + 1];
+	memset(cap->frame, 0, ETH_HDR_LEN - 2);
+	cap->frame[ETH_HDR_LEN - 2] = proto >> 8;
+	cap->frame[ETH_HDR_LEN - 1] = proto & 0xff;
+	memcpy(cap->frame + ETH_HDR_LEN, pkt + l->hdr_len, len);
+	*frame = cap->frame;
+	return ETH_HDR_LEN + len;
+}
+
+static int run_packet(struct capture *cap, struct collector *c, const struct pcap_pkthdr *h,
+		      const u_char *pkt)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
+	const void *frame;
+	__u32 len = ethernet_frame(cap, pkt, h->caplen, &frame);
+
+	if (!len)
+		return 0;
+	opts.data_in = frame;
+	opts.data_size_in = len;
+	if (bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.xdp_tlsnoop), &opts)) {
+		fprintf(stderr, "tlsnoop: running packet %llu of '%s' (%u bytes) through "
+			"xdp_tlsnoop failed: %s\n", (unsigned long long)cap->packets, cap->path,
+			len, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int drain(struct collector *c)
+{
+	int err = ring_buffer__consume(c->rb);
+
+	if (err < 0)
+		fprintf(stderr, "tlsnoop: reading the ring buffer failed: %s\n", strerror(-err));
+	return err < 0 ? -1 : 0;
+}
+
+int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t *stop)
+{
+	struct pcap_pkthdr *h;
+	const u_char *pkt;
+	__u64 last_expire = 0;
+	int ret = PCAP_ERROR_BREAK;
+
+	c->mono_to_wall = 0;	/* capture times are wall-clock already */
+	while (!*stop && (ret = pcap_next_ex(cap->pcap, &h, &pkt)) == 1) {
+		cap->packets++;
+		advance_clock(c, &h->ts);
+		if (!last_expire)
+			last_expire = c->capture_ns;
+		if (run_packet(cap, c, h, pkt))
+			return -1;
+		if (cap->packets % DRAIN_EVERY == 0 && drain(c))
+			return -1;
+		/* As live mode does every second, per second of the capture. */
+		if (c->capture_ns - last_expire >= NSEC_PER_SEC) {
+			if (drain(c))
+				return -1;
+			collector_expire(c);
+			last_expire = c->capture_ns;
+		}
+	}
+	if (drain(c))
+		return -1;
+	if (ret == PCAP_ERROR)
+		fprintf(stderr, "tlsnoop: warning: stopped reading '%s' after %llu packets: %s\n",
+			cap->path, (unsigned long long)cap->packets, pcap_geterr(cap->pcap));
+	return 0;
+}
