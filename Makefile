@@ -5,11 +5,11 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
 ARCH := $(shell uname -m | sed 's/x86_64/x86/' | sed 's/aarch64/arm64/')
-PKGS := libbpf libelf zlib libpcap libcrypto
+PKGS := libbpf libelf zlib libpcap libcrypto libssl
 
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -I$(OUTPUT) -Ibpf -Iuser
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lpcap -lcrypto)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lpcap -lcrypto -lssl)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Ivmlinux -Ibpf -I$(OUTPUT)
 
@@ -91,6 +91,7 @@ unit: tlsnoop $(OUTPUT)/test_bpf $(OUTPUT)/test_user $(HELLO_CHECKS)
 unit: $(OUTPUT)/test_metrics
 unit: $(OUTPUT)/test_aggregate
 unit: $(OUTPUT)/test_fingerprint
+unit: $(OUTPUT)/test_policy
 
 test: deps
 	$(MAKE) all unit

@@ -12,6 +12,8 @@ pkgs=(
 	# lab, tests and demo
 	iproute2 nginx-light haproxy openssl curl python3 tcpdump tshark ethtool
 	procps psmisc python3-pytest prometheus tmux time
+	# policy ground truth: a third TLS client stack
+	gnutls-bin
 )
 
 missing=()

@@ -51,6 +51,7 @@ else
 fi
 rm -f "$fp_vectors"
 suite "metrics: exposition and HTTP replies" .output/test_metrics
+suite "policy what-if: catalogue, verdicts, whatif report" .output/test_policy
 suite "ClientHello parser and hello table" .output/test_hello
 suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello
 suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000

@@ -44,6 +44,9 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 	bool have_hello = hello_table_take_info(c->hellos, &e, &hello);
 
 	report_init(&r, &e, have_hello ? &hello : NULL, c->mono_to_wall);
+	policy_judge(c->policies, r.hello, &r.policy);
+	if (c->whatif)
+		whatif_add(c->whatif, &r);
 	aggregate_add(c->agg, &r, collector_now(c));
 	metrics_count(c->metrics, &r);
 	if (!c->out || c->write_failed)

@@ -10,6 +10,7 @@
 #include "tlsnoop.skel.h"
 #include "aggregate.h"
 #include "metrics.h"
+#include "whatif.h"
 
 struct collector {
 	struct tlsnoop_bpf *skel;
@@ -23,6 +24,8 @@ struct collector {
 	__u64 capture_ns;	/* reading a capture: its clock (wall-clock ns); 0: live */
 	struct aggregate *agg;		/* what the summary and live view show */
 	struct metrics *metrics;	/* Prometheus counters; NULL without --metrics */
+	const struct policy_set *policies;	/* --policy verdicts; NULL: none */
+	struct whatif *whatif;		/* `tlsnoop whatif` counts; NULL otherwise */
 };
 
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel);

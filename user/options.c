@@ -23,11 +23,14 @@ static const char doc[] =
 "    tlsnoop -i eth0 --duration 60    # a one-minute sample, then the summary\n"
 "    tlsnoop top -i eth0              # live view of who fails, and why\n"
 "    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n"
-"    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (root too)\n";
+"    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (root too)\n"
+"    tlsnoop whatif --policy mozilla-modern -i eth0  # who would it break?\n";
 
 enum { OPT_TIMEOUT = 0x100, OPT_DURATION, OPT_HOOK, OPT_MAX_FLOWS, OPT_TOP, OPT_INTERVAL };
 
 enum { OPT_METRICS = 0x200 };
+
+enum { OPT_POLICY = 0x300, OPT_POLICY_CERT };
 
 static const struct argp_option opts[] = {
 	{ "interface", 'i', "IFACE", 0, "Interface to watch (this or -r)", 0 },
@@ -46,6 +49,10 @@ static const struct argp_option opts[] = {
 	  "summaries when stdout is not a terminal", 0 },
 	{ "interval", OPT_INTERVAL, "SEC", 0, "Refresh of --top (default 1; 10 when not a terminal)",
 	  0 },
+	{ "policy", OPT_POLICY, "SPEC", 0, "Judge every ClientHello against a TLS policy: a built-in "
+	  "name or openssl:CIPHERSTRING:MINVER[:MAXVER] (repeatable; docs/policies.md)", 0 },
+	{ "policy-cert", OPT_POLICY_CERT, "rsa|ecdsa", 0, "Certificate the policies assume "
+	  "(default rsa)", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf messages)", 0 },
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ "version", 'V', NULL, 0, "Print program version", -1 },
@@ -105,6 +112,7 @@ int parse_ports(const char *s, __u16 *ports, int *n)
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct options *o = state->input;
+	char why[256];
 
 	switch (key) {
 	case 'i':
@@ -158,6 +166,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_INTERVAL:
 		o->interval_sec = parse_uint("interval", arg, 1, 3600);
 		break;
+	case OPT_POLICY:
+		if (o->policies.n >= POLICY_MAX)
+			usage_error("more than %d policies", POLICY_MAX);
+		if (policy_parse(arg, &o->policies.policy[o->policies.n], why, sizeof(why)))
+			usage_error("bad policy '%s': %s", arg, why);
+		o->policies.n++;
+		break;
+	case OPT_POLICY_CERT:
+		if (!strcmp(arg, "rsa"))
+			o->policies.cert = POLICY_CERT_RSA;
+		else if (!strcmp(arg, "ecdsa"))
+			o->policies.cert = POLICY_CERT_ECDSA;
+		else
+			usage_error("bad policy certificate '%s': expected rsa or ecdsa", arg);
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -182,6 +205,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!o->ifname && !o->capture)
 			usage_error("no interface: give one with -i IFACE (see `ip link`), or a "
 				    "capture to read with -r FILE");
+		if (o->whatif && !o->policies.n)
+			usage_error("whatif needs a policy: give one or more with --policy SPEC");
+		if (o->whatif && o->top)
+			usage_error("whatif and --top exclude each other");
 		if (o->capture && (o->top || o->metrics || o->duration_sec))
 			usage_error("--top, --metrics and --duration watch an interface: not "
 				    "with -r");
@@ -202,9 +229,11 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->timeout_sec = 10;
 	o->max_flows = TLSNOOP_DEFAULT_FLOWS;
 	o->hook = HOOK_XDP;
-	/* `tlsnoop top ...` is `tlsnoop --top ...` */
-	if (argc > 1 && !strcmp(argv[1], "top")) {
-		o->top = true;
+	/* `tlsnoop top ...` is `tlsnoop --top ...`; `tlsnoop whatif ...` reports
+	 * on the --policy verdicts */
+	if (argc > 1 && (!strcmp(argv[1], "top") || !strcmp(argv[1], "whatif"))) {
+		o->top = !strcmp(argv[1], "top");
+		o->whatif = !o->top;
 		argv[1] = argv[0];
 		argc--;
 		argv++;

@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include "attach.h"
 #include "metrics.h"
+#include "policy.h"
 
 #define MAX_PORTS 64
 
@@ -25,6 +26,8 @@ struct options {
 	enum hook_kind hook;
 	bool top;			/* live view instead of event lines */
 	unsigned int interval_sec;	/* its refresh; 0: default */
+	bool whatif;			/* `tlsnoop whatif`: the policies' report */
+	struct policy_set policies;	/* --policy, --policy-cert */
 	bool verbose;
 };
 

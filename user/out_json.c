@@ -199,6 +199,32 @@ static void json_client_hello(struct json *j, const struct client_hello *ch)
 	json_close(j, '}');
 }
 
+static void json_verdict(struct json *j, const char *key, const struct policy *p,
+			 enum policy_reason why)
+{
+	json_open(j, key, '{');
+	json_bytes(j, "name", p->name, strlen(p->name));
+	json_str(j, "verdict", why == POLICY_ACCEPT ? "accept" : "reject");
+	if (why != POLICY_ACCEPT)
+		json_str(j, "why", policy_reason_name(why));
+	json_close(j, '}');
+}
+
+/* --policy verdicts: an object for one policy, an array for several. */
+static void json_policy(struct json *j, const struct policy_verdicts *v)
+{
+	int i;
+
+	if (v->n == 1) {
+		json_verdict(j, "policy", v->policy[0], v->why[0]);
+		return;
+	}
+	json_open(j, "policy", '[');
+	for (i = 0; i < v->n; i++)
+		json_verdict(j, NULL, v->policy[i], v->why[i]);
+	json_close(j, ']');
+}
+
 static void json_tlsnoop(struct json *j, const struct report *r)
 {
 	const struct flow *f = &r->e->flow;
@@ -229,6 +255,8 @@ static void json_tlsnoop(struct json *j, const struct report *r)
 			json_uint(j, "established", (r->e->t_end - f->t_client_hello) / 1000);
 		json_close(j, '}');
 	}
+	if (r->policy.n)
+		json_policy(j, &r->policy);
 	json_close(j, '}');
 }
 

@@ -11,6 +11,21 @@ static void text_endpoint(FILE *out, __u8 family, const char *ip, __u16 port)
 	fprintf(out, family == 6 ? "[%s]:%u" : "%s:%u", ip, port);
 }
 
+/* policy=NAME:accept,NAME:reject(cipher) */
+static void text_policy(FILE *out, const struct policy_verdicts *v)
+{
+	int i;
+
+	for (i = 0; i < v->n; i++) {
+		fputs(i ? "," : " policy=", out);
+		text_escape(out, v->policy[i]->name, strlen(v->policy[i]->name));
+		if (v->why[i] == POLICY_ACCEPT)
+			fputs(":accept", out);
+		else
+			fprintf(out, ":reject(%s)", policy_reason_name(v->why[i]));
+	}
+}
+
 void out_text_event(FILE *out, const struct report *r)
 {
 	const struct event *e = r->e;
@@ -59,6 +74,7 @@ void out_text_event(FILE *out, const struct report *r)
 	}
 	if (r->d.inferred)
 		fputs(" (inferred)", out);
+	text_policy(out, &r->policy);
 	fputs(" hist=", out);
 	text_escape(out, f->hist, f->hist_len);
 	if (!f->hist_len)

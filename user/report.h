@@ -8,6 +8,7 @@
 #include "tlsnoop.h"
 #include "diagnose.h"
 #include "hello.h"
+#include "policy.h"
 
 #define REPORT_ALPN_MAX 8
 
@@ -30,6 +31,7 @@ struct report {
 	int n_offered;
 	struct alpn_name alpn[REPORT_ALPN_MAX];
 	int n_alpn;
+	struct policy_verdicts policy;	/* --policy verdicts; n 0: not judged */
 };
 
 /* Decode `e` and its ClientHello (NULL: none came); mono_to_wall converts

@@ -191,8 +191,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* The live view takes stdout: event lines go only to -o FILE then. */
-	col.out = o.top ? NULL : stdout;
+	/* The live view and the whatif report take stdout: event lines go
+	 * only to -o FILE then. */
+	col.out = o.top || o.whatif ? NULL : stdout;
 	if (o.output) {
 		col.out = fopen(o.output, "w");
 		if (!col.out) {
@@ -202,6 +203,14 @@ int main(int argc, char **argv)
 		}
 	}
 	col.json = o.json;
+	col.policies = o.policies.n ? &o.policies : NULL;
+	if (o.whatif) {
+		col.whatif = whatif_new(&o.policies);
+		if (!col.whatif) {
+			fprintf(stderr, "tlsnoop: cannot set up whatif: %s\n", strerror(ENOMEM));
+			goto cleanup;
+		}
+	}
 	col.timeout_ns = o.timeout_sec * 1000000000ULL;
 	if (o.metrics && open_metrics(&col, &o))
 		goto cleanup;
@@ -263,6 +272,8 @@ int main(int argc, char **argv)
 	in_progress = collector_expire(&col);
 	collector_stats(&col, stats);
 	summary_print(stderr, col.agg, stats, in_progress, collector_now(&col));
+	if (col.whatif)
+		whatif_print(stdout, col.whatif);
 	if (col.write_failed)
 		err = 1;
 cleanup:
@@ -270,6 +281,7 @@ cleanup:
 	detach_all(&att);
 	collector_free(&col);
 	metrics_free(col.metrics);
+	whatif_free(col.whatif);
 	tlsnoop_bpf__destroy(skel);
 	capture_close(cap);
 	if (col.out && col.out != stdout && fclose(col.out) == EOF) {
