@@ -20,12 +20,44 @@
 #define POLL_MS		100
 #define EXPIRE_EVERY_NS	1000000000ULL
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, reopen_output;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	exiting = 1;
+}
+
+/* SIGHUP: logrotate moved the -o file; write a new one in its place. */
+static void on_hangup(int sig)
+{
+	(void)sig;
+	reopen_output = 1;
+}
+
+static void reopen(struct collector *c, const char *path)
+{
+	reopen_output = 0;
+	if (!path || !c->out)
+		return;
+	fflush(c->out);
+	if (!freopen(path, "a", c->out)) {
+		/* freopen closed the old stream: no more event lines. */
+		fprintf(stderr, "tlsnoop: cannot reopen '%s': %s; still counting for the "
+			"summary\n", path, strerror(errno));
+		c->out = NULL;
+		c->write_failed = true;
+		return;
+	}
+	c->write_failed = false;
+}
+
+/* The watched interface was deleted (or its namespace went away). */
+static bool interface_gone(unsigned int ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	return !if_indextoname(ifindex, name) && errno == ENXIO;
 }
 
 static bool verbose;
@@ -121,7 +153,8 @@ static void refresh_metrics(struct collector *c)
 	metrics_set_ringbuf_dropped(c->metrics, stats[STAT_RINGBUF_DROPS]);
 }
 
-static int run(struct collector *c, const struct options *o, struct top_view *top)
+static int run(struct collector *c, const struct options *o, struct top_view *top,
+	       unsigned int ifindex)
 {
 	__u64 start = mono_now_ns(), last_expire = start;
 	__u64 end = o->duration_sec ? start + o->duration_sec * 1000000000ULL : 0;
@@ -138,7 +171,14 @@ static int run(struct collector *c, const struct options *o, struct top_view *to
 				strerror(-err));
 			return err;
 		}
+		if (reopen_output)
+			reopen(c, o->output);
 		if (mono_now_ns() - last_expire >= EXPIRE_EVERY_NS) {
+			if (interface_gone(ifindex)) {
+				fprintf(stderr, "tlsnoop: interface %s is gone; stopping\n",
+					o->ifname);
+				return -ENODEV;
+			}
 			in_progress = collector_expire(c);
 			if (!top)	/* the live view shows drops itself */
 				warn_new_drops(c, &dropped);
@@ -241,6 +281,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, on_hangup);
 	ports_string(&o, ports, sizeof(ports));
 	if (cap) {
 		fprintf(stderr, "tlsnoop: reading %s (ports %s)\n", o.capture, ports);
@@ -263,7 +304,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	err = (cap ? capture_run(cap, &col, &exiting) : run(&col, &o, top)) ? 1 : 0;
+	err = (cap ? capture_run(cap, &col, &exiting) : run(&col, &o, top, att.ifindex)) ? 1 : 0;
 	top_close(top);
 	top = NULL;
 
