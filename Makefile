@@ -95,7 +95,7 @@ unit: $(OUTPUT)/test_policy
 
 test: deps
 	$(MAKE) all unit
-	tests/run.sh
+	TLSNOOP_SAN=$(SAN) tests/run.sh
 
 demo: deps
 	$(MAKE) all

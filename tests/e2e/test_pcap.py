@@ -410,7 +410,9 @@ def test_big_capture_loses_nothing(tmp_path):
     assert "lost" not in off.stderr, off          # ring-buffer drops, hellos lost
     print("big capture: %d connections in %.1f s, tlsnoop's peak RSS %d MB" % (
         BIG_CONNS, took, rss_kb // 1024))
-    assert rss_kb < 64 * 1024, "peak RSS %d kB" % rss_kb
+    # AddressSanitizer's shadow memory and quarantine (make test SAN=1) cost far more.
+    if os.environ.get("TLSNOOP_SAN") != "1":
+        assert rss_kb < 64 * 1024, "peak RSS %d kB" % rss_kb
 
 
 # ---------------------------------------------------------------- (d) the corpus
