@@ -22,13 +22,14 @@
  * ring buffer, which is drained between chunks: no event is ever dropped
  * (checked against STAT_RINGBUF_DROPS and the events counted).
  *
- * Usage: bench_bpf [-r repeat] [-n runs] [-N reset_calls] [-c cpu] [-C case] [-s]
+ * Usage: bench_bpf [-r repeat] [-n runs] [-N reset_calls] [-c cpu] [-C case] [-s] [-w]
  *	-r	repetitions per loop run (default 1000000)
  *	-n	runs, of which the median is reported (default 5)
  *	-N	calls per reset run (default 200000)
  *	-c	CPU to run on (default: the last one online)
  *	-C	run only case number `case` (for perf record and the like)
  *	-s	also measure program-only time with BPF_ENABLE_STATS
+ *	-w	load tlsnoop as -w does (copy_packets): handshake packets copied
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,11 +75,11 @@ static struct tlsnoop_bpf *skel;
 static struct baseline_bpf *base_skel;
 static struct ring_buffer *rb;
 static int tls_fd, base_fd, flows_fd;
-static __u64 n_events, n_bad, n_hellos;
+static __u64 n_events, n_bad, n_hellos, n_packets;
 static __u8 want_cause;
 static int runs = 5, cpu = -1, only;
 static __u32 repeat = 1000000, reset_calls = 200000, chunk;
-static bool with_stats;
+static bool with_stats, with_packets;
 static char vlog[VLOG_SIZE], vlog_tc[VLOG_SIZE];
 
 static void die(const char *what)
@@ -94,6 +95,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	(void)ctx;
 	if (e->type == REC_HELLO) {
 		n_hellos++;
+		return 0;
+	}
+	if (e->type == REC_PACKET) {
+		n_packets++;
 		return 0;
 	}
 	n_events++;
@@ -195,7 +200,7 @@ static double run_reset(int fd, const struct bcase *c)
 				die("flow restore");
 		}
 		ns += test_run(fd, &c->frame, 1);
-		if ((c->emits || c->hands_hello) && i % chunk == chunk - 1)
+		if ((c->emits || c->hands_hello || with_packets) && i % chunk == chunk - 1)
 			drain();
 	}
 	drain();
@@ -530,6 +535,11 @@ static void report_checks(void)
 	       (unsigned long long)stat_sum(STAT_HELLO_LOST),
 	       (unsigned long long)stat_sum(STAT_FLOW_FULL),
 	       (unsigned long long)stat_sum(STAT_DESYNC));
+	if (with_packets)
+		printf("\nWith -w: %llu packets copied, %llu not copied (ring buffer half full), "
+		       "%llu over the per-connection cap.\n", (unsigned long long)n_packets,
+		       (unsigned long long)stat_sum(STAT_PACKET_LOST),
+		       (unsigned long long)stat_sum(STAT_PACKET_CAPPED));
 }
 
 /* "processed N insns" and the verification time from a BPF_LOG_STATS log. */
@@ -596,6 +606,7 @@ static void load(void)
 	if (!skel)
 		die("open tlsnoop");
 	skel->rodata->watched_ports[443 >> 3] |= 1 << (443 & 7);
+	skel->rodata->copy_packets = with_packets;
 	/* Verifier statistics (BPF_LOG_STATS) for both tlsnoop programs. */
 	bpf_program__set_log_level(skel->progs.xdp_tlsnoop, 4);
 	bpf_program__set_log_buf(skel->progs.xdp_tlsnoop, vlog, sizeof(vlog));
@@ -612,12 +623,15 @@ static void load(void)
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
 	if (!rb)
 		die("ring buffer");
-	/* The records of a chunk (an event and a hello per packet) fill at
-	 * most 7/8 of the (drained) ring buffer: each takes an 8-byte header
-	 * and is rounded up to 8 bytes. */
-	chunk = bpf_map__max_entries(skel->maps.events) / 8 * 7 /
+	/* The records of a chunk (an event and a hello per packet; with -w
+	 * the packet too) fill at most 7/8 of the (drained) ring buffer, 3/8
+	 * with -w (packets are copied only into its first half): each takes
+	 * an 8-byte header and is rounded up to 8 bytes. */
+	chunk = bpf_map__max_entries(skel->maps.events) / 8 * (with_packets ? 3 : 7) /
 		((sizeof(struct event) + 8 + 7) / 8 * 8 +
-		 (sizeof(struct hello_rec) + HELLO_BYTES_MAX + 8 + 7) / 8 * 8);
+		 (sizeof(struct hello_rec) + HELLO_BYTES_MAX + 8 + 7) / 8 * 8 +
+		 (with_packets ? (sizeof(struct packet_rec) + HELLO_BYTES_MAX + 128 + 8 + 7) / 8 * 8
+			       : 0));
 }
 
 static void pin(void)
@@ -635,7 +649,7 @@ static void pin(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_bpf [-r repeat] [-n runs] [-N reset_calls] [-c cpu] "
-		"[-C case] [-s]\n");
+		"[-C case] [-s] [-w]\n");
 	exit(2);
 }
 
@@ -645,7 +659,7 @@ int main(int argc, char **argv)
 	struct utsname u;
 	int opt, r, i, stats_fd = -1, misses;
 
-	while ((opt = getopt(argc, argv, "r:n:N:c:C:s")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:N:c:C:sw")) != -1) {
 		switch (opt) {
 		case 'r': repeat = strtoul(optarg, NULL, 0); break;
 		case 'n': runs = atoi(optarg); break;
@@ -653,6 +667,7 @@ int main(int argc, char **argv)
 		case 'c': cpu = atoi(optarg); break;
 		case 'C': only = atoi(optarg); break;
 		case 's': with_stats = true; break;
+		case 'w': with_packets = true; break;
 		default: usage();
 		}
 	}
@@ -707,8 +722,9 @@ int main(int argc, char **argv)
 	cpu_model(model, sizeof(model));
 	printf("Kernel %s (%s), %s, %ld CPUs online, measured on CPU %d. "
 	       "Median of %d runs; loop: %u repetitions per run (chunks of %u when each "
-	       "emits an event); reset: %u calls per run.\n\n", u.release, u.machine, model,
-	       sysconf(_SC_NPROCESSORS_ONLN), cpu, runs, repeat, chunk, reset_calls);
+	       "emits an event); reset: %u calls per run.%s\n\n", u.release, u.machine, model,
+	       sysconf(_SC_NPROCESSORS_ONLN), cpu, runs, repeat, chunk, reset_calls,
+	       with_packets ? " Loaded as with -w: packets of handshakes copied." : "");
 	misses = report_times();
 	if (with_stats) {
 		printf("\nProgram-only time, from the kernel's BPF statistics "

@@ -728,6 +728,65 @@ static __always_inline void flow_key_fill(struct flow_key *key, struct segment *
 	}
 }
 
+/*
+ * -w: the packet, up to TLSNOOP_PACKET_SNAP bytes, goes to the collector,
+ * which writes it out if the handshake fails. At most TLSNOOP_PACKET_CAP
+ * bytes per connection, and never into the second half of the ring buffer:
+ * that stays for hellos and events.
+ */
+static __always_inline void packet_copy(void *ctx, bool xdp, struct flow *f,
+					struct flow_key *key, int side)
+{
+	__u64 wire_len = xdp ? bpf_xdp_get_buff_len(ctx) : ((struct __sk_buff *)ctx)->len;
+	__u64 len = wire_len < TLSNOOP_PACKET_SNAP ? wire_len : TLSNOOP_PACKET_SNAP;
+	__u64 size = sizeof(struct packet_rec) + len;
+	struct packet_buf *pb;
+	__u32 zero = 0;
+
+	if (f->packet_bytes + size > TLSNOOP_PACKET_CAP) {
+		stat_inc(STAT_PACKET_CAPPED);
+		return;
+	}
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > EVENTS_RING_SIZE / 2) {
+		stat_inc(STAT_PACKET_LOST);
+		return;
+	}
+	pb = bpf_map_lookup_elem(&packet_scratch, &zero);
+	if (!pb || len < 1 || ctx_load(ctx, xdp, 0, pb->data, len))
+		return;
+	pb->rec.type = REC_PACKET;
+	pb->rec.len = len;
+	pb->rec.key = *key;
+	pb->rec.t = f->t_last;
+	pb->rec.wire_len = wire_len;
+	pb->rec.side = side;
+	/* Bound the size again where the verifier sees it, as in hello_handoff. */
+	asm volatile("" : "+r"(size));
+	if (size > sizeof(pb->rec) + TLSNOOP_PACKET_SNAP ||
+	    bpf_ringbuf_output(&events, &pb->rec, size, 0)) {
+		stat_inc(STAT_PACKET_LOST);
+		return;
+	}
+	f->packet_bytes += size;
+}
+
+/* Global per program type: verified once, apart from the state machine. */
+__attribute__((noinline)) int packet_copy_xdp(struct xdp_md *ctx, struct flow *f,
+					      struct flow_key *key, int side)
+{
+	if (ctx && f && key)
+		packet_copy(ctx, true, f, key, side);
+	return 0;
+}
+
+__attribute__((noinline)) int packet_copy_tc(struct __sk_buff *ctx, struct flow *f,
+					     struct flow_key *key, int side)
+{
+	if (ctx && f && key)
+		packet_copy(ctx, false, f, key, side);
+	return 0;
+}
+
 static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *key,
 					struct tls_job *j, struct flow *f)
 {
@@ -750,6 +809,14 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 			return;
 	}
 	f->t_last = now;
+	/* Before the packet is handled: its record precedes the event it may
+	 * end the handshake with. */
+	if (copy_packets) {
+		if (xdp)
+			packet_copy_xdp(ctx, f, key, j->side);
+		else
+			packet_copy_tc(ctx, f, key, j->side);
+	}
 	/* A SYN carries data only with TCP Fast Open: then it is the hello. */
 	if ((flags & TCP_SYN) && !j->payload_len)
 		return;

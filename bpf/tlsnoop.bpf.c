@@ -18,6 +18,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Watched TCP ports, one bit each; set by the collector before load. */
 const volatile __u8 watched_ports[65536 / 8];
 
+/* -w: copy the packets of handshakes in progress to the collector. Set
+ * before load: without it the verifier removes the copy altogether. */
+const volatile bool copy_packets;
+
+#define EVENTS_RING_SIZE	(4 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TLSNOOP_DEFAULT_FLOWS);
@@ -35,7 +41,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
+	__uint(max_entries, EVENTS_RING_SIZE);
 } events SEC(".maps");
 
 struct {
@@ -52,6 +58,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct hello_buf);
 } scratch SEC(".maps");
+
+/* Per-CPU room to copy a packet out for -w. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct packet_buf);
+} packet_scratch SEC(".maps");
 
 /* Never written: the initial value of a new flow. */
 struct flow zero_flow;

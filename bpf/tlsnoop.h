@@ -20,6 +20,17 @@
 /* Slack after a hello buffer so fixed-size masked reads stay in bounds. */
 #define TLSNOOP_HELLO_SLACK	256
 
+/*
+ * -w: the packets of a handshake in progress are copied to the collector,
+ * each up to this many bytes: a whole frame at MTU 1500 (a post-quantum
+ * ClientHello's two segments) and, on egress, the head of a TSO packet,
+ * where a server's first flight usually lies whole.
+ */
+#define TLSNOOP_PACKET_SNAP	4096
+/* Ring-buffer bytes (records with their headers) one connection's packets
+ * may take: enough for a failed handshake's packets, and no flood. */
+#define TLSNOOP_PACKET_CAP	32768
+
 #define TLSNOOP_DEFAULT_FLOWS	65536
 #define TLSNOOP_DEFAULT_PORT	443
 
@@ -180,7 +191,7 @@ struct flow {
 	__u8 client_closed;	/* TLS 1.3: alert-sized client record after its
 				 * Finished, i.e. its close_notify */
 	__u8 peek_len;
-	__u8 pad[2];
+	__u16 packet_bytes;	/* -w: ring-buffer bytes its packets took */
 	__u8 peek[TLSNOOP_PEEK_MAX];	/* first bytes of a non-TLS payload */
 	char hist[TLSNOOP_HIST_MAX];
 	struct record_stream dir[2];	/* indexed by enum tlsnoop_side */
@@ -193,6 +204,7 @@ struct flow {
 enum rec_type {
 	REC_EVENT = 1,		/* struct event: a handshake's outcome */
 	REC_HELLO,		/* struct hello_rec: a ClientHello's bytes */
+	REC_PACKET,		/* struct packet_rec: a packet's bytes (-w) */
 };
 
 struct event {
@@ -236,6 +248,26 @@ _Static_assert(__builtin_offsetof(struct hello_buf, data) ==
 	       __builtin_offsetof(struct hello_buf, rec) + sizeof(struct hello_rec),
 	       "hello_rec must be followed by its data");
 
+/*
+ * -w: a packet of a handshake in progress, as the program saw it (from its
+ * Ethernet header): `len` bytes of it follow. It precedes its connection's
+ * event in the ring buffer.
+ */
+struct packet_rec {
+	__u32 type;		/* REC_PACKET */
+	__u32 len;		/* bytes that follow, at most TLSNOOP_PACKET_SNAP */
+	struct flow_key key;
+	__u64 t;		/* the flow's clock (t_last) for this packet */
+	__u32 wire_len;		/* the whole packet's length */
+	__u8 side;		/* enum tlsnoop_side of its sender */
+	__u8 pad[3];
+};
+
+struct packet_buf {
+	struct packet_rec rec;
+	__u8 data[TLSNOOP_PACKET_SNAP];
+};
+
 /* Kernel counters (per-CPU array, summed by the collector). */
 enum tlsnoop_stat {
 	STAT_RINGBUF_DROPS = 0,	/* events lost: ring buffer full */
@@ -244,6 +276,8 @@ enum tlsnoop_stat {
 	STAT_DESYNC,		/* record stream lost (gap, reorder) */
 	STAT_FRAGMENTS,		/* IP fragments skipped */
 	STAT_HELLO_LOST,	/* hello bytes not handed over: ring buffer full */
+	STAT_PACKET_CAPPED,	/* -w: packet not copied, connection over its cap */
+	STAT_PACKET_LOST,	/* -w: packet not copied, ring buffer half full */
 	STAT_MAX,
 };
 

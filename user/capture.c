@@ -28,9 +28,10 @@
 /* The largest frame run: an Ethernet header and the largest IP packet. A
  * test run takes that much (a page of linear data, the rest in fragments). */
 #define FRAME_MAX	(ETH_HDR_LEN + 65535)
-/* Packets between two drains of the ring buffer: at most a hello (4 KiB)
- * and an event each, well within its 4 MiB. */
-#define DRAIN_EVERY	256
+/* Packets between two drains of the ring buffer: at most a hello (4 KiB),
+ * an event and, with -w, a packet (4 KiB) each: within the half of its
+ * 4 MiB that packets may fill, so that offline none is lost. */
+#define DRAIN_EVERY	128
 
 /* A link layer other than Ethernet: what comes before the IP header, and
  * where its ethertype is. */

@@ -49,6 +49,8 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 		whatif_add(c->whatif, &r);
 	aggregate_add(c->agg, &r, collector_now(c));
 	metrics_count(c->metrics, &r);
+	if (c->pcap)
+		pcap_writer_event(c->pcap, &r, c->mono_to_wall);
 	if (!c->out || c->write_failed)
 		return;
 	if (c->json)
@@ -73,6 +75,8 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 	memcpy(&type, data, sizeof(type));
 	if (type == REC_HELLO) {
 		hello_table_put(c->hellos, data, size);
+	} else if (type == REC_PACKET && c->pcap) {
+		pcap_writer_put(c->pcap, data, size);
 	} else if (type == REC_EVENT && size >= sizeof(e)) {
 		memcpy(&e, data, sizeof(e));
 		collector_event(c, &e);

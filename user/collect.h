@@ -10,6 +10,7 @@
 #include "tlsnoop.skel.h"
 #include "aggregate.h"
 #include "metrics.h"
+#include "pcap_write.h"
 #include "whatif.h"
 
 struct collector {
@@ -26,6 +27,7 @@ struct collector {
 	struct metrics *metrics;	/* Prometheus counters; NULL without --metrics */
 	const struct policy_set *policies;	/* --policy verdicts; NULL: none */
 	struct whatif *whatif;		/* `tlsnoop whatif` counts; NULL otherwise */
+	struct pcap_writer *pcap;	/* -w: failed handshakes' packets; NULL: none */
 };
 
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel);

@@ -24,6 +24,7 @@ static const char doc[] =
 "    tlsnoop top -i eth0              # live view of who fails, and why\n"
 "    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n"
 "    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (root too)\n"
+"    tlsnoop -i eth0 -w failed.pcapng # the failed handshakes' packets, for Wireshark\n"
 "    tlsnoop whatif --policy mozilla-modern -i eth0  # who would it break?\n";
 
 enum { OPT_TIMEOUT = 0x100, OPT_DURATION, OPT_HOOK, OPT_MAX_FLOWS, OPT_TOP, OPT_INTERVAL };
@@ -39,6 +40,8 @@ static const struct argp_option opts[] = {
 	{ "ports", 'p', "PORTS", 0, "Comma-separated TCP ports of the TLS servers (default 443)", 0 },
 	{ "json", 'j', NULL, 0, "Print NDJSON, one object per handshake", 0 },
 	{ "output", 'o', "FILE", 0, "Write events to FILE instead of stdout", 0 },
+	{ "write", 'w', "FILE", 0, "Write the packets of every failed handshake to FILE (pcapng, "
+	  "tlsnoop's event line as each packet's comment)", 0 },
 	{ "timeout", OPT_TIMEOUT, "SEC", 0, "Report a handshake idle this long as timed out (default 10)", 0 },
 	{ "duration", OPT_DURATION, "SEC", 0, "Stop after SEC seconds (default: run until Ctrl-C)", 0 },
 	{ "hook", OPT_HOOK, "xdp|tc", 0, "Ingress hook: xdp (default) or tc", 0 },
@@ -135,6 +138,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		o->output = arg;
+		break;
+	case 'w':
+		if (!*arg)
+			usage_error("bad packet file name ''");
+		o->pcap_out = arg;
 		break;
 	case OPT_TIMEOUT:
 		o->timeout_sec = parse_uint("timeout", arg, 1, 3600);

@@ -18,6 +18,7 @@ struct options {
 	int n_ports;
 	bool json;
 	const char *output;
+	const char *pcap_out;		/* -w FILE: failed handshakes' packets */
 	unsigned int timeout_sec;
 	unsigned int duration_sec;	/* 0: until SIGINT/SIGTERM */
 	unsigned int max_flows;

@@ -242,6 +242,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (o.pcap_out) {
+		col.pcap = pcap_writer_open(o.pcap_out, o.capture ? NULL : o.ifname, o.max_flows);
+		if (!col.pcap)
+			goto cleanup;
+	}
 	col.json = o.json;
 	col.policies = o.policies.n ? &o.policies : NULL;
 	if (o.whatif) {
@@ -261,6 +266,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	set_watched_ports(skel, &o);
+	skel->rodata->copy_packets = col.pcap != NULL;
 	bpf_map__set_max_entries(skel->maps.flows, o.max_flows);
 	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, o.hook == HOOK_XDP || cap);
 	/* A capture runs through xdp_tlsnoop only, both directions. */
@@ -313,6 +319,8 @@ int main(int argc, char **argv)
 	in_progress = collector_expire(&col);
 	collector_stats(&col, stats);
 	summary_print(stderr, col.agg, stats, in_progress, collector_now(&col));
+	if (col.pcap)
+		pcap_writer_report(stderr, col.pcap, stats);
 	if (col.whatif)
 		whatif_print(stdout, col.whatif);
 	if (col.write_failed)
@@ -325,6 +333,8 @@ cleanup:
 	whatif_free(col.whatif);
 	tlsnoop_bpf__destroy(skel);
 	capture_close(cap);
+	if (pcap_writer_close(col.pcap))
+		err = 1;
 	if (col.out && col.out != stdout && fclose(col.out) == EOF) {
 		fprintf(stderr, "tlsnoop: writing '%s' failed: %s\n", o.output, strerror(errno));
 		err = 1;

@@ -30,6 +30,14 @@ static bool use_tc;
 
 
 static struct hello_table *hellos;
+/* Packet records (-w), with how many events came before each. */
+#define MAX_PACKETS 32
+static struct {
+	struct packet_rec rec;
+	__u8 data[TLSNOOP_PACKET_SNAP];
+	int events_before;
+} packets[MAX_PACKETS];
+static int n_packets, packets_total;
 /* The last ClientHello record handed over, as it came. */
 static __u8 last_hello[sizeof(struct hello_rec) + TLSNOOP_HELLO_MAX];
 static size_t last_hello_size;
@@ -47,6 +55,12 @@ static int on_event(void *ctx, void *data, size_t size)
 	} else if (type == REC_EVENT && size >= sizeof(struct event) && n_events < MAX_EVENTS) {
 		memcpy(&events[n_events], data, sizeof(struct event));
 		hello_table_take(hellos, &events[n_events++]);
+	} else if (type == REC_PACKET && size >= sizeof(struct packet_rec)) {
+		packets_total++;
+		if (n_packets < MAX_PACKETS && size <= sizeof(packets[0].rec) + TLSNOOP_PACKET_SNAP) {
+			memcpy(&packets[n_packets], data, size);
+			packets[n_packets++].events_before = n_events;
+		}
 	}
 	return 0;
 }
@@ -115,6 +129,7 @@ static void reset(const char *name)
 	      (unsigned long long)slots_total());
 	ring_buffer__consume(rb);
 	n_events = 0;
+	n_packets = 0;
 }
 
 static int collect(void)
@@ -985,6 +1000,122 @@ static void test_clock_override(void)
 		      (unsigned long long)e->t_end);
 }
 
+/* ------------------------------------------------------------ -w: packets */
+
+/* Packet record i is frame p, from side `side`, whole. */
+static bool packet_is(int i, const struct pkt *p, int side)
+{
+	return i < n_packets && packets[i].rec.side == side && packets[i].rec.len == p->len &&
+	       packets[i].rec.wire_len == p->len && !memcmp(packets[i].data, p->buf, p->len);
+}
+
+/* Every packet of a handshake, from the SYN to the alert, before its event;
+ * nothing after it. */
+static void test_packets_of_handshake(void)
+{
+	int i;
+
+	reset(use_tc ? "packets_handshake_tc" : "packets_handshake");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	collect();
+	CHECK(n_packets == 3 && packet_is(0, &c.frames[0], SIDE_CLIENT) &&
+	      packet_is(1, &c.frames[1], SIDE_SERVER) && packet_is(2, &c.frames[2], SIDE_CLIENT),
+	      "TCP handshake: %d packets", n_packets);
+	client_hello(&b, "w.example", true);
+	send_tls(&c, 0, &b);
+	collect();
+	CHECK(n_packets == 4 && packet_is(3, &c.frames[0], SIDE_CLIENT), "hello: %d packets",
+	      n_packets);
+	send_alert(1, 40);
+	collect();
+	CHECK(n_packets == 5 && packet_is(4, &c.frames[0], SIDE_SERVER), "alert: %d packets",
+	      n_packets);
+	CHECK(n_events == 1 && packets[4].events_before == 0, "%d events, alert record after "
+	      "%d", n_events, n_packets == 5 ? packets[4].events_before : -1);
+	for (i = 0; n_events == 1 && i < n_packets; i++)
+		CHECK(!memcmp(&packets[i].rec.key, &events[0].key, sizeof(events[0].key)) &&
+		      packets[i].rec.t >= events[0].flow.t_first &&
+		      packets[i].rec.t <= events[0].t_end, "packet %d: key or time", i);
+	send_bytes(&c, 0, PKT_FIN, NULL, 0);
+	send_bytes(&c, 1, PKT_RST, NULL, 0);
+	collect();
+	CHECK(n_packets == 5, "packets after the event copied: %d", n_packets);
+}
+
+/* A connection's records stop at TLSNOOP_PACKET_CAP; each packet is cut at
+ * TLSNOOP_PACKET_SNAP. A small packet that still fits goes on. */
+static void test_packets_cap(void)
+{
+	__u64 capped = stat_sum(STAT_PACKET_CAPPED), bytes = 0;
+	size_t cuts[6];
+	int i, round, big = 0;
+
+	reset("packets_cap");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "cap.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0303);
+	send_tls(&c, 1, &b);
+	for (round = 0; round < 2; round++) {
+		memset(&b, 0, sizeof(b));
+		for (i = 0; i < 3; i++)
+			tlsb_record(&b, 0x17, 15000);
+		for (i = 0; i < 6; i++)
+			cuts[i] = (i + 1) * (b.len / 7);
+		send_split(&c, 1, &b, cuts, 6);
+	}
+	send_alert(0, 48);
+	collect();
+	for (i = 0; i < n_packets; i++) {
+		bytes += sizeof(packets[i].rec) + packets[i].rec.len;
+		if (packets[i].rec.wire_len > TLSNOOP_PACKET_SNAP)
+			big += packets[i].rec.len == TLSNOOP_PACKET_SNAP;
+	}
+	CHECK(bytes <= TLSNOOP_PACKET_CAP, "%llu bytes of records", (unsigned long long)bytes);
+	CHECK(big >= 4 && stat_sum(STAT_PACKET_CAPPED) - capped >= 4,
+	      "%d big packets cut at the snap length, %llu capped", big,
+	      (unsigned long long)(stat_sum(STAT_PACKET_CAPPED) - capped));
+	CHECK(n_events == 1 && n_packets && packet_is(n_packets - 1, &c.frames[0], SIDE_CLIENT) &&
+	      packets[n_packets - 1].events_before == 0, "the alert after the cap: %d packets, "
+	      "%d events", n_packets, n_events);
+}
+
+/* Without the flag nothing was copied; with it, the same verdicts and the
+ * same events (the -w program runs the state machine unchanged). */
+static void test_packets(void)
+{
+	struct tlsnoop_bpf *plain = skel;
+	struct ring_buffer *plain_rb = rb;
+	struct tlsnoop_bpf *w;
+
+	current = "packets_flag_off";
+	CHECK(packets_total == 0, "%d packets copied without copy_packets", packets_total);
+	w = tlsnoop_bpf__open();
+	if (!w)
+		return;
+	w->rodata->watched_ports[443 >> 3] |= 1 << (443 & 7);
+	w->rodata->copy_packets = true;
+	CHECK(!tlsnoop_bpf__load(w), "load with copy_packets");
+	skel = w;
+	rb = ring_buffer__new(bpf_map__fd(w->maps.events), on_event, NULL, NULL);
+	if (rb) {
+		test_packets_of_handshake();
+		test_packets_cap();
+		test_tls13_success();
+		test_split_hellos();
+		use_tc = true;
+		test_packets_of_handshake();
+		use_tc = false;
+		reset("packets_done");
+		ring_buffer__free(rb);
+	}
+	tlsnoop_bpf__destroy(w);
+	skel = plain;
+	rb = plain_rb;
+}
+
 int main(void)
 {
 	int err;
@@ -1035,6 +1166,7 @@ int main(void)
 	test_truncated_and_garbage();
 	test_hello_handoff();
 	test_clock_override();
+	test_packets();
 	use_tc = true;
 	test_tls13_success();
 	test_split_hellos();

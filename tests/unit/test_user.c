@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Host tests of the collector's pure parts: diagnosis, escaping, options. */
+/* Host tests of the collector's pure parts: diagnosis, escaping, options,
+ * the -w pcapng writer. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/types.h>
 #include "tlsnoop.h"
 #include "diagnose.h"
 #include "escape.h"
 #include "options.h"
+#include "pcap_write.h"
 #include "check.h"
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/dlt.h>
+#include <pcap/pcap.h>
 
 
 
@@ -182,12 +189,131 @@ static void test_ports(void)
 	CHECK(parse_ports("99999999999999999999", p, &n), "overflow");
 }
 
+/* ------------------------------------------------------------ -w writer */
+
+static struct flow_key conn(__u8 n)
+{
+	struct flow_key k = { .client_addr = { 198, 18, 0, n }, .server_addr = { 198, 18, 0, 1 },
+			      .client_port = 40000 + n, .server_port = 443, .family = 4 };
+
+	return k;
+}
+
+/* A REC_PACKET record of `len` bytes (a pattern) at time t. */
+static void put_packet(struct pcap_writer *w, const struct flow_key *k, __u64 t, __u32 len)
+{
+	static __u8 rec[sizeof(struct packet_rec) + TLSNOOP_PACKET_SNAP];
+	struct packet_rec *r = (struct packet_rec *)rec;
+	__u32 i;
+
+	memset(r, 0, sizeof(*r));
+	r->type = REC_PACKET;
+	r->len = len;
+	r->key = *k;
+	r->t = t;
+	r->wire_len = len + 100;
+	for (i = 0; i < len; i++)
+		rec[sizeof(*r) + i] = i;
+	pcap_writer_put(w, rec, sizeof(*r) + len);
+}
+
+static void outcome(struct pcap_writer *w, const struct flow_key *k, bool failed)
+{
+	struct event e = ev(END_ALERT);
+	struct report r;
+
+	e.key = *k;
+	e.t_end = 5000;
+	if (failed)
+		with_alert(&e, SIDE_SERVER, 2, 40);
+	else
+		e.end_cause = END_ESTABLISHED;
+	report_init(&r, &e, NULL, 0);
+	pcap_writer_event(w, &r, 1000000000ULL);
+}
+
+/* Only a failure's packets are written, whole, at their times, with the
+ * event line as comment; the bounds hold and are reported. */
+static void test_pcap_write(void)
+{
+	char path[] = "/tmp/test_user_XXXXXX", report[512] = "", *file = NULL;
+	struct flow_key a = conn(10), b = conn(11), capped = conn(12), k;
+	__u64 stats[STAT_MAX] = {};
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct pcap_writer *w;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	size_t size = 0;
+	pcap_t *p;
+	FILE *f;
+	int fd = mkstemp(path), n = 0, i;
+
+	current = "pcap_write";
+	w = pcap_writer_open(path, "eth0", 8);
+	CHECK(fd >= 0 && w, "open %s", path);
+	if (fd < 0 || !w)
+		return;
+	close(fd);
+	put_packet(w, &a, 1000, 74);
+	put_packet(w, &b, 1500, 74);
+	put_packet(w, &a, 2000, TLSNOOP_PACKET_SNAP);
+	for (i = 0; i < 10; i++)	/* 7 records of 4160 bytes fit in 32 KiB */
+		put_packet(w, &capped, 3000, TLSNOOP_PACKET_SNAP);
+	outcome(w, &capped, false);
+	outcome(w, &b, false);
+	outcome(w, &a, true);
+	for (i = 0; i < 40; i++) {	/* 8 held at most: the oldest go */
+		k = conn(100 + i);
+		put_packet(w, &k, 4000, 60);
+	}
+	f = fmemopen(report, sizeof(report), "w");
+	pcap_writer_report(f, w, stats);
+	fclose(f);
+	CHECK(strstr(report, "wrote 1 failed handshakes (2 packets) to /tmp/") &&
+	      strstr(report, "3 packets over the per-connection cap") &&
+	      sscanf(strstr(report, "half full, ") ?: "", "half full, %d", &n) == 1 &&
+	      n >= 32 && n < 40, "report: %s", report);
+	n = 0;
+	CHECK(pcap_writer_close(w) == 0, "close");
+
+	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	CHECK(p && pcap_datalink(p) == DLT_EN10MB, "libpcap reads it: %s", p ? "" : errbuf);
+	while (p && pcap_next_ex(p, &h, &data) == 1) {
+		__u32 len = n ? TLSNOOP_PACKET_SNAP : 74;
+
+		CHECK(h->caplen == len && h->len == len + 100 && data[len - 1] == (__u8)(len - 1) &&
+		      h->ts.tv_sec == 1 && h->ts.tv_usec == (n ? 2000 : 1000),
+		      "packet %d: %u/%u bytes at %ld.%09ld", n, h->caplen, h->len,
+		      (long)h->ts.tv_sec, (long)h->ts.tv_usec);
+		n++;
+	}
+	CHECK(n == 2, "%d packets in the file", n);
+	if (p)
+		pcap_close(p);
+	f = fopen(path, "rb");
+	if (f) {
+		file = malloc(1 << 16);
+		size = file ? fread(file, 1, 1 << 16, f) : 0;
+		fclose(f);
+	}
+	CHECK(file && memmem(file, size, "tlsnoop: ", 9) &&
+	      memmem(file, size, " FAIL ", 6) &&
+	      memmem(file, size, "alert=server:handshake_failure(40)", 34) &&
+	      memmem(file, size, "198.18.0.10:40010 -> 198.18.0.1:443", 35) &&
+	      !memmem(file, size, "198.18.0.12", 11), "comments");
+	free(file);
+	unlink(path);
+
+	CHECK(!pcap_writer_open("/nonexistent/dir/x.pcapng", NULL, 8), "unwritable path");
+}
+
 int main(void)
 {
 	test_escape();
 	test_diagnose_alerts();
 	test_diagnose_other();
 	test_ports();
+	test_pcap_write();
 	printf("test_user: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
