@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the BPF benchmark (bench_bpf) and the aggregation's memory benchmark
-# (bench_aggregate) and put their tables into
+# (bench_aggregate) and the offline throughput against tshark (bench_offline.sh, which
+# makes a large capture in the lab) and put their tables into
 # docs/performance.md, between the bench:begin and bench:end markers.
 # Usage: sudo make bench, or sudo bench/run.sh [bench_bpf options]
 # Exits 0 when the tables are written, even when a row misses its target;
@@ -33,6 +34,15 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
 fi
 # The aggregation's memory bound, in the same block.
 .output/bench_aggregate >>"$out" || { echo "bench: bench_aggregate failed" >&2; exit 1; }
+# tlsnoop -r against tshark -r on a large capture of real lab handshakes; 3: target missed.
+orc=0
+bench/bench_offline.sh >>"$out" || orc=$?
+if [ "$orc" -eq 3 ]; then
+	rc=3
+elif [ "$orc" -ne 0 ]; then
+	echo "bench: bench/bench_offline.sh failed (exit $orc)" >&2
+	exit 1
+fi
 
 commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
 {
