@@ -579,6 +579,10 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 	int i, ret;
 
 	if (!rs->saw_payload) {
+		/* A later segment overtook the first (or the first was not
+		 * seen): only the stream's start may say whether it is TLS. */
+		if (rs->start_known && j->seq != rs->next_seq)
+			return SEGMENT_GO_ON;
 		rs->saw_payload = 1;
 		rs->synced = 1;
 		rs->next_seq = j->seq;
@@ -817,11 +821,15 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 		else
 			packet_copy_tc(ctx, f, key, j->side);
 	}
-	/* A SYN carries data only with TCP Fast Open: then it is the hello. */
-	if ((flags & TCP_SYN) && !j->payload_len)
-		return;
-	if (flags & TCP_SYN)
-		j->seq++;	/* the SYN itself takes one sequence number */
+	if (flags & TCP_SYN) {
+		/* The SYN takes one sequence number: the stream starts after
+		 * it. A SYN carries data only with TCP Fast Open: the hello. */
+		j->seq++;
+		f->dir[j->side & 1].next_seq = j->seq;
+		f->dir[j->side & 1].start_known = 1;
+		if (!j->payload_len)
+			return;
+	}
 	if (j->payload_len &&
 	    (xdp ? flow_payload_xdp(ctx, f, key, j) : flow_payload_tc(ctx, f, key, j)))
 		return;

@@ -167,7 +167,7 @@ struct record_stream {
 	__u8 synced;		/* next_seq is valid */
 	__u8 saw_payload;
 	__u8 ccs;		/* ChangeCipherSpec sent */
-	__u8 pad;
+	__u8 start_known;	/* next_seq set by this side's SYN, no payload yet */
 	__u16 enc_records;	/* encrypted records before established */
 	__u16 pad2;
 	__u32 enc_bytes;	/* their payload bytes */

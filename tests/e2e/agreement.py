@@ -57,10 +57,6 @@ DIFFERENCE_CLASSES = {
         "HTTP CONNECT, PROXY protocol, MySQL/PostgreSQL/RDP/OpenVPN framing): tlsnoop "
         "watches TLS servers and reports not_tls at the first non-TLS bytes; a ClientHello "
         "later in the stream is not always picked up",
-    "server_flight_out_of_order": "tlsnoop limit (BPF): the server's first data segment in "
-        "the capture is not the start of its stream (the segment with the ServerHello was "
-        "lost or arrives later); the kernel takes its bytes for the first record and reports "
-        "not_tls",
     "sslv2_server": "tlsnoop limit: an SSLv2 ServerHello (2-byte record header) is not "
         "parsed; the server is reported not_tls",
     "version_not_final": "by definition: tlsnoop names only SSL 3.0 to TLS 1.3; a TLS 1.3 "

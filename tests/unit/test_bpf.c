@@ -625,6 +625,45 @@ static void split_case(const char *name, int pieces, bool pq)
 	CHECK(hist_is(e, "Cs"), "hist %.*s", e->flow.hist_len, e->flow.hist);
 }
 
+/* The second segment of each side's first flight overtakes the first (as
+ * a reordering network, or a capture merged out of order, delivers them):
+ * only the stream's start, known from the SYN, may say whether it is TLS. */
+static void test_reordered_first_segments(void)
+{
+	const struct event *e;
+	struct pkt late;
+	size_t cuts[1];
+
+	reset("reordered_first_segments");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "reorder.example", false);
+	cuts[0] = tlsb_sni_offset(&b, 0) + 40;
+	pkt_flow_split(&c.f, 0, c.frames, PKT_ACK, b.b, b.len, cuts, 1);
+	late = c.frames[0];
+	run_frame(&c.frames[1]);
+	run_frame(&late);
+	server_hello(&b, 0x0303);
+	tlsb_server_hello_done(&b);
+	cuts[0] = 90;
+	pkt_flow_split(&c.f, 1, c.frames, PKT_ACK, b.b, b.len, cuts, 1);
+	late = c.frames[0];
+	run_frame(&c.frames[1]);
+	run_frame(&late);
+	send_bytes(&c, 0, PKT_RST, NULL, 0);
+	CHECK(collect() == 1, "events %d", n_events);
+	if (!n_events)
+		return;
+	e = &events[0];
+	CHECK(e->end_cause == END_CLOSE && e->flow.not_tls_from == SIDE_NONE, "end %u not_tls %u",
+	      e->end_cause, e->flow.not_tls_from);
+	/* The early segments are not kept: the hello is what its first
+	 * segment held, the server's flight what its first segment held. */
+	CHECK(sni_is(e, "reorder.example") && (e->flow.ch.flags & HELLO_TRUNCATED) &&
+	      e->flow.sh.version == 0x0303, "sni %.*s flags %x server version %x",
+	      e->flow.ch.sni_len, e->flow.ch.sni, e->flow.ch.flags, e->flow.sh.version);
+}
+
 /* The connection ends before the hello's last segment: the held part. */
 static void test_split_hello_cut(void)
 {
@@ -1152,6 +1191,7 @@ int main(void)
 	test_aborts();
 	test_split_hellos();
 	test_split_hello_cut();
+	test_reordered_first_segments();
 	test_layouts();
 	test_fragment_skipped();
 	test_unwatched_port();
