@@ -704,7 +704,6 @@ static __always_inline struct flow *flow_create(struct flow_key *key, const stru
 	if (!f)
 		return NULL;
 	f->t_first = now;
-	f->ifindex = j->ifindex;
 	f->close_from = SIDE_NONE;
 	f->not_tls_from = SIDE_NONE;
 	f->syn_seen = !!(j->tcp_flags & TCP_SYN);
@@ -813,6 +812,9 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 			return;
 	}
 	f->t_last = now;
+	/* Where the client's packets come in: the event's ingress interface. */
+	if (j->side == SIDE_CLIENT && !f->ifindex)
+		f->ifindex = j->ifindex;
 	/* Before the packet is handled: its record precedes the event it may
 	 * end the handshake with. */
 	if (copy_packets) {
@@ -853,7 +855,8 @@ __attribute__((noinline)) int flow_packet_tc(struct __sk_buff *ctx, struct flow_
 					     struct tls_job *j, struct flow *f)
 {
 	if (ctx && key && j) {
-		j->ifindex = ctx->ifindex;
+		/* Where it came in, also on egress; 0: sent from this host. */
+		j->ifindex = ctx->ingress_ifindex;
 		flow_packet(ctx, false, key, j, f);
 	}
 	return 0;

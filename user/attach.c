@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,25 +192,16 @@ static int tc_attach(struct tlsnoop_bpf *skel, struct attachment *a, int dir)
 	return 0;
 }
 
-int attach_all(struct tlsnoop_bpf *skel, struct attachment *a)
+static int attach_one(struct tlsnoop_bpf *skel, struct attachment *a)
 {
-	a->xdp_link_fd = -1;
-	a->lock_fd = -1;
-	if (lock_interface(a))
-		return -1;
 	if (a->hook == HOOK_XDP && xdp_attach(skel, a))
-		goto fail;
+		return -1;
 	if (a->hook == HOOK_TC && tc_attach(skel, a, 0))
-		goto fail;
-	if (tc_attach(skel, a, 1))
-		goto fail;
-	return 0;
-fail:
-	detach_all(a);
-	return -1;
+		return -1;
+	return tc_attach(skel, a, 1);
 }
 
-void detach_all(struct attachment *a)
+static void detach_one(struct attachment *a)
 {
 	int dir;
 
@@ -239,11 +231,105 @@ void detach_all(struct attachment *a)
 	a->lock_fd = -1;
 }
 
-void attach_describe(const struct attachment *a, char *buf, size_t size)
+int attach_all(struct tlsnoop_bpf *skel, struct attach_set *s)
 {
-	if (a->hook == HOOK_XDP)
-		snprintf(buf, size, "xdp %s ingress, tc egress",
-			 a->xdp_generic ? "generic" : "native");
-	else
-		snprintf(buf, size, "tc ingress, tc egress");
+	int i;
+
+	/* Every lock first: refused by another tlsnoop, we touch nothing. */
+	for (i = 0; i < s->n; i++)
+		if (lock_interface(&s->ifs[i]))
+			goto cleanup;
+	for (i = 0; i < s->n; i++)
+		if (attach_one(skel, &s->ifs[i]))
+			goto cleanup;
+	return 0;
+cleanup:
+	detach_all(s);
+	return -1;
+}
+
+void detach_all(struct attach_set *s)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!s->ifs[i].gone)
+			detach_one(&s->ifs[i]);
+}
+
+void attach_gone(struct attachment *a)
+{
+	/* Its filters and qdisc went with it. */
+	a->tc_attached[0] = a->tc_attached[1] = false;
+	a->clsact_created = false;
+	detach_one(a);
+	a->gone = true;
+}
+
+int attach_watched(const struct attach_set *s)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += !s->ifs[i].gone;
+	return n;
+}
+
+/* snprintf at buf + *len, as far as it fits. */
+static void __attribute__((format(printf, 4, 5)))
+append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*len >= size)
+		return;
+	va_start(ap, fmt);
+	*len += vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+}
+
+void attach_names(const struct attach_set *s, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < s->n; i++)
+		if (!s->ifs[i].gone)
+			append(buf, size, &len, "%s%s", len ? "," : "", s->ifs[i].ifname);
+}
+
+const char *attach_ifname(const struct attach_set *s, __u32 ifindex)
+{
+	int i;
+
+	for (i = 0; s && i < s->n; i++)
+		if (s->ifs[i].ifindex == (int)ifindex)
+			return s->ifs[i].ifname;
+	return NULL;
+}
+
+static const char *hooks_string(const struct attachment *a)
+{
+	if (a->hook == HOOK_TC)
+		return "tc ingress, tc egress";
+	return a->xdp_generic ? "xdp generic ingress, tc egress" : "xdp native ingress, tc egress";
+}
+
+void attach_describe(const struct attach_set *s, const char *ports, char *buf, size_t size)
+{
+	size_t len;
+	int i;
+
+	attach_names(s, buf, size);
+	len = strlen(buf);
+	append(buf, size, &len, " (ports %s", ports);
+	for (i = 0; i < s->n; i++) {
+		if (s->n == 1)
+			append(buf, size, &len, "; %s", hooks_string(&s->ifs[i]));
+		else
+			append(buf, size, &len, "; %s: %s", s->ifs[i].ifname,
+			       hooks_string(&s->ifs[i]));
+	}
+	append(buf, size, &len, ")");
 }

@@ -44,6 +44,7 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 	bool have_hello = hello_table_take_info(c->hellos, &e, &hello);
 
 	report_init(&r, &e, have_hello ? &hello : NULL, c->mono_to_wall);
+	r.ingress_ifname = attach_ifname(c->watched, e.flow.ifindex);
 	policy_judge(c->policies, r.hello, &r.policy);
 	if (c->whatif)
 		whatif_add(c->whatif, &r);

@@ -9,6 +9,7 @@
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
 #include "aggregate.h"
+#include "attach.h"
 #include "metrics.h"
 #include "pcap_write.h"
 #include "whatif.h"
@@ -28,6 +29,7 @@ struct collector {
 	const struct policy_set *policies;	/* --policy verdicts; NULL: none */
 	struct whatif *whatif;		/* `tlsnoop whatif` counts; NULL otherwise */
 	struct pcap_writer *pcap;	/* -w: failed handshakes' packets; NULL: none */
+	const struct attach_set *watched;	/* names the events' interfaces; NULL: none */
 };
 
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel);

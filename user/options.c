@@ -12,7 +12,7 @@ const char *argp_program_version = "tlsnoop 0.1";
 static const char doc[] =
 "Trace TLS handshakes on watched ports and tell why they fail.\n"
 "\n"
-"Attaches XDP (ingress) and TC (egress) programs to IFACE, follows every\n"
+"Attaches XDP (ingress) and TC (egress) programs to each IFACE, follows every\n"
 "handshake on the watched ports, prints one line (or one JSON object) per\n"
 "handshake with its outcome and reason, and a summary on exit. Needs root\n"
 "(CAP_BPF, CAP_NET_ADMIN). Packets are never dropped or modified.\n"
@@ -21,6 +21,7 @@ static const char doc[] =
 "    tlsnoop -i eth0                  # port 443, human-readable lines\n"
 "    tlsnoop -i eth0 -p 443,8443 --json -o /var/log/tlsnoop.json\n"
 "    tlsnoop -i eth0 --duration 60    # a one-minute sample, then the summary\n"
+"    tlsnoop -i eth0,eth1             # two interfaces, one flow table\n"
 "    tlsnoop top -i eth0              # live view of who fails, and why\n"
 "    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n"
 "    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (root too)\n"
@@ -34,7 +35,8 @@ enum { OPT_METRICS = 0x200 };
 enum { OPT_POLICY = 0x300, OPT_POLICY_CERT };
 
 static const struct argp_option opts[] = {
-	{ "interface", 'i', "IFACE", 0, "Interface to watch (this or -r)", 0 },
+	{ "interface", 'i', "IFACE[,IFACE...]", 0, "Interfaces to watch, comma-separated, at most "
+	  "16 (this or -r)", 0 },
 	{ "read", 'r', "FILE", 0, "Read a pcap or pcapng capture instead: its packets run "
 	  "through tlsnoop's BPF programs (BPF_PROG_TEST_RUN), so this needs root too", 0 },
 	{ "ports", 'p', "PORTS", 0, "Comma-separated TCP ports of the TLS servers (default 443)", 0 },
@@ -112,6 +114,49 @@ int parse_ports(const char *s, __u16 *ports, int *n)
 	}
 }
 
+enum iface_list_error parse_interfaces(const char *s, char names[][IF_NAMESIZE], int *n)
+{
+	const char *p = s;
+	size_t len;
+	int i;
+
+	*n = 0;
+	for (;;) {
+		len = strcspn(p, ",");
+		if (!len || len >= IF_NAMESIZE)
+			return IFACES_BAD_NAME;
+		if (*n >= MAX_INTERFACES)
+			return IFACES_TOO_MANY;
+		memcpy(names[*n], p, len);
+		names[*n][len] = '\0';
+		for (i = 0; i < *n; i++)
+			if (!strcmp(names[i], names[*n]))
+				return IFACES_DUPLICATE;
+		(*n)++;
+		if (!p[len])
+			return IFACES_OK;
+		p += len + 1;
+	}
+}
+
+/* -i: a later one replaces an earlier one, as -p does. */
+static void interface_list(struct options *o, const char *arg)
+{
+	switch (parse_interfaces(arg, o->ifnames, &o->n_ifnames)) {
+	case IFACES_OK:
+		return;
+	case IFACES_BAD_NAME:
+		if (!strchr(arg, ','))
+			usage_error("bad interface name '%s'", arg);
+		usage_error("bad interface list '%s': expected names of 1-%d characters "
+			    "separated by commas, e.g. -i eth0,eth1", arg, IF_NAMESIZE - 1);
+	case IFACES_DUPLICATE:
+		usage_error("interface '%s' given twice in '%s'", o->ifnames[o->n_ifnames], arg);
+	case IFACES_TOO_MANY:
+		usage_error("more than %d interfaces in '%s'", MAX_INTERFACES, arg);
+	}
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct options *o = state->input;
@@ -119,9 +164,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'i':
-		if (!*arg || strlen(arg) >= IF_NAMESIZE)
-			usage_error("bad interface name '%s'", arg);
-		o->ifname = arg;
+		interface_list(o, arg);
 		break;
 	case 'r':
 		if (!*arg)
@@ -207,10 +250,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			    state->next > 0 ? state->argv[state->next - 1] : "?");
 		break;
 	case ARGP_KEY_END:
-		if (o->ifname && o->capture)
+		if (o->n_ifnames && o->capture)
 			usage_error("-i and -r exclude each other: watch an interface or read "
 				    "a capture");
-		if (!o->ifname && !o->capture)
+		if (!o->n_ifnames && !o->capture)
 			usage_error("no interface: give one with -i IFACE (see `ip link`), or a "
 				    "capture to read with -r FILE");
 		if (o->whatif && !o->policies.n)

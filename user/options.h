@@ -12,7 +12,8 @@
 #define MAX_PORTS 64
 
 struct options {
-	const char *ifname;
+	char ifnames[MAX_INTERFACES][IF_NAMESIZE];	/* -i: at least one, or -r */
+	int n_ifnames;
 	const char *capture;		/* -r FILE: read it instead of an interface */
 	__u16 ports[MAX_PORTS];
 	int n_ports;
@@ -36,5 +37,15 @@ struct options {
 void options_parse(struct options *o, int argc, char **argv);
 /* Strict comma-separated port list; 0 on success. */
 int parse_ports(const char *s, __u16 *ports, int *n);
+
+enum iface_list_error {
+	IFACES_OK,
+	IFACES_BAD_NAME,	/* an empty name, or one of IF_NAMESIZE bytes or more */
+	IFACES_DUPLICATE,	/* names[*n] is given twice */
+	IFACES_TOO_MANY,	/* more than MAX_INTERFACES */
+};
+
+/* Comma-separated interface names into names[], *n of them. */
+enum iface_list_error parse_interfaces(const char *s, char names[][IF_NAMESIZE], int *n);
 
 #endif /* __OPTIONS_H */

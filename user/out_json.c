@@ -260,6 +260,18 @@ static void json_tlsnoop(struct json *j, const struct report *r)
 	json_close(j, '}');
 }
 
+/* observer.ingress.interface.name: the name is the one given with -i. */
+static void json_observer(struct json *j, const char *ifname)
+{
+	json_open(j, "observer", '{');
+	json_open(j, "ingress", '{');
+	json_open(j, "interface", '{');
+	json_bytes(j, "name", ifname, strlen(ifname));
+	json_close(j, '}');
+	json_close(j, '}');
+	json_close(j, '}');
+}
+
 void out_json_event(FILE *out, const struct report *r)
 {
 	const struct event *e = r->e;
@@ -287,6 +299,8 @@ void out_json_event(FILE *out, const struct report *r)
 	json_str(&j, "transport", "tcp");
 	json_str(&j, "type", e->key.family == 6 ? "ipv6" : "ipv4");
 	json_close(&j, '}');
+	if (r->ingress_ifname)
+		json_observer(&j, r->ingress_ifname);
 	json_tls(&j, r);
 	json_tlsnoop(&j, r);
 	json_close(&j, '}');

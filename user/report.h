@@ -32,6 +32,8 @@ struct report {
 	struct alpn_name alpn[REPORT_ALPN_MAX];
 	int n_alpn;
 	struct policy_verdicts policy;	/* --policy verdicts; n 0: not judged */
+	const char *ingress_ifname;	/* the watched interface the client's packets came
+					 * in on; NULL: not known (offline) */
 };
 
 /* Decode `e` and its ClientHello (NULL: none came); mono_to_wall converts

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "capture.h"
@@ -60,6 +62,63 @@ static bool interface_gone(unsigned int ifindex)
 	return !if_indextoname(ifindex, name) && errno == ENXIO;
 }
 
+/* Is it administratively up? Taken as up when that cannot be told. */
+static bool interface_up(unsigned int ifindex)
+{
+	struct ifreq ifr = {};
+	bool up = true;
+	int fd;
+
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return true;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	if (!ioctl(fd, SIOCGIFFLAGS, &ifr))
+		up = ifr.ifr_flags & IFF_UP;
+	close(fd);
+	return up;
+}
+
+/* Once a second. An interface that goes down keeps its programs (they see
+ * its traffic again when it comes back up): say so, once each way. One that
+ * is deleted is dropped, and the others go on; -ENODEV when none is left. */
+static int check_interfaces(struct attach_set *watched)
+{
+	char names[MAX_INTERFACES * IF_NAMESIZE];
+	struct attachment *a;
+	bool up;
+	int i;
+
+	for (i = 0; i < watched->n; i++) {
+		a = &watched->ifs[i];
+		if (a->gone)
+			continue;
+		if (interface_gone(a->ifindex)) {
+			attach_gone(a);
+			if (!attach_watched(watched)) {
+				fprintf(stderr, "tlsnoop: interface %s is gone; stopping\n",
+					a->ifname);
+				return -ENODEV;
+			}
+			attach_names(watched, names, sizeof(names));
+			fprintf(stderr, "tlsnoop: interface %s is gone; watching %s\n", a->ifname,
+				names);
+			continue;
+		}
+		up = interface_up(a->ifindex);
+		if (up == !a->down)
+			continue;
+		a->down = !up;
+		if (up)
+			fprintf(stderr, "tlsnoop: interface %s is up again\n", a->ifname);
+		else
+			fprintf(stderr, "tlsnoop: warning: interface %s is down; its handshakes "
+				"are seen again when it is up\n", a->ifname);
+	}
+	return 0;
+}
+
 static bool verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -105,16 +164,31 @@ static void warn_new_drops(struct collector *c, __u64 *reported)
 	}
 }
 
-static int find_interface(struct attachment *att, const struct options *o)
+static int find_interfaces(struct attach_set *watched, const struct options *o)
 {
-	att->ifindex = if_nametoindex(o->ifname);
-	if (!att->ifindex) {
-		fprintf(stderr, "tlsnoop: no interface '%s' here; `ip link` lists them\n",
-			o->ifname);
-		return -1;
+	struct attachment *a;
+	int i, j;
+
+	for (i = 0; i < o->n_ifnames; i++) {
+		a = &watched->ifs[i];
+		*a = (struct attachment){ .hook = o->hook, .xdp_link_fd = -1, .lock_fd = -1 };
+		snprintf(a->ifname, sizeof(a->ifname), "%s", o->ifnames[i]);
+		a->ifindex = if_nametoindex(a->ifname);
+		if (!a->ifindex) {
+			fprintf(stderr, "tlsnoop: no interface '%s' here; `ip link` lists them\n",
+				a->ifname);
+			return -1;
+		}
+		/* Two names of one interface (`ip link property add altname`). */
+		for (j = 0; j < i; j++) {
+			if (watched->ifs[j].ifindex == a->ifindex) {
+				fprintf(stderr, "tlsnoop: '%s' and '%s' are the same interface; "
+					"give it once\n", watched->ifs[j].ifname, a->ifname);
+				return -1;
+			}
+		}
 	}
-	snprintf(att->ifname, sizeof(att->ifname), "%s", o->ifname);
-	att->hook = o->hook;
+	watched->n = o->n_ifnames;
 	return 0;
 }
 
@@ -154,7 +228,7 @@ static void refresh_metrics(struct collector *c)
 }
 
 static int run(struct collector *c, const struct options *o, struct top_view *top,
-	       unsigned int ifindex)
+	       struct attach_set *watched)
 {
 	__u64 start = mono_now_ns(), last_expire = start;
 	__u64 end = o->duration_sec ? start + o->duration_sec * 1000000000ULL : 0;
@@ -174,11 +248,8 @@ static int run(struct collector *c, const struct options *o, struct top_view *to
 		if (reopen_output)
 			reopen(c, o->output);
 		if (mono_now_ns() - last_expire >= EXPIRE_EVERY_NS) {
-			if (interface_gone(ifindex)) {
-				fprintf(stderr, "tlsnoop: interface %s is gone; stopping\n",
-					o->ifname);
+			if (check_interfaces(watched))
 				return -ENODEV;
-			}
 			in_progress = collector_expire(c);
 			if (!top)	/* the live view shows drops itself */
 				warn_new_drops(c, &dropped);
@@ -199,14 +270,15 @@ static int run(struct collector *c, const struct options *o, struct top_view *to
 
 int main(int argc, char **argv)
 {
-	struct attachment att = { .xdp_link_fd = -1, .lock_fd = -1 };
+	struct attach_set watched = {};
 	struct collector col = {};
 	struct tlsnoop_bpf *skel = NULL;
 	struct capture *cap = NULL;	/* -r FILE: packets from there */
 	struct top_view *top = NULL;
 	struct options o;
 	__u64 stats[STAT_MAX], in_progress;
-	char ports[MAX_PORTS * 6], hooks[64];
+	char ports[MAX_PORTS * 6], names[MAX_INTERFACES * IF_NAMESIZE];
+	char attached[sizeof(names) + sizeof(ports) + MAX_INTERFACES * 48];
 	int err = 1;
 
 	options_parse(&o, argc, argv);
@@ -227,9 +299,10 @@ int main(int argc, char **argv)
 		cap = capture_open(o.capture);
 		if (!cap)
 			return 1;
-	} else if (find_interface(&att, &o)) {
+	} else if (find_interfaces(&watched, &o)) {
 		return 1;
 	}
+	attach_names(&watched, names, sizeof(names));
 
 	/* The live view and the whatif report take stdout: event lines go
 	 * only to -o FILE then. */
@@ -243,11 +316,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.pcap_out) {
-		col.pcap = pcap_writer_open(o.pcap_out, o.capture ? NULL : o.ifname, o.max_flows);
+		col.pcap = pcap_writer_open(o.pcap_out, o.capture ? NULL : names, o.max_flows);
 		if (!col.pcap)
 			goto cleanup;
 	}
 	col.json = o.json;
+	col.watched = &watched;
 	col.policies = o.policies.n ? &o.policies : NULL;
 	if (o.whatif) {
 		col.whatif = whatif_new(&o.policies);
@@ -292,17 +366,16 @@ int main(int argc, char **argv)
 	if (cap) {
 		fprintf(stderr, "tlsnoop: reading %s (ports %s)\n", o.capture, ports);
 	} else {
-		if (attach_all(skel, &att))
+		if (attach_all(skel, &watched))
 			goto cleanup;
-		attach_describe(&att, hooks, sizeof(hooks));
-		fprintf(stderr, "tlsnoop: attached to %s (ports %s; %s)\n", att.ifname, ports,
-			hooks);
+		attach_describe(&watched, ports, attached, sizeof(attached));
+		fprintf(stderr, "tlsnoop: attached to %s\n", attached);
 	}
 
 	if (o.top) {
-		char title[IF_NAMESIZE + sizeof(ports) + 16];
+		char title[sizeof(names) + sizeof(ports) + 16];
 
-		snprintf(title, sizeof(title), "%s ports %s", att.ifname, ports);
+		snprintf(title, sizeof(title), "%s ports %s", names, ports);
 		top = top_open(stdout, title, o.interval_sec);
 		if (!top) {
 			fprintf(stderr, "tlsnoop: cannot start the live view: %s\n",
@@ -310,7 +383,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	err = (cap ? capture_run(cap, &col, &exiting) : run(&col, &o, top, att.ifindex)) ? 1 : 0;
+	err = (cap ? capture_run(cap, &col, &exiting) : run(&col, &o, top, &watched)) ? 1 : 0;
 	top_close(top);
 	top = NULL;
 
@@ -327,7 +400,7 @@ int main(int argc, char **argv)
 		err = 1;
 cleanup:
 	top_close(top);
-	detach_all(&att);
+	detach_all(&watched);
 	collector_free(&col);
 	metrics_free(col.metrics);
 	whatif_free(col.whatif);

@@ -105,8 +105,9 @@ def stop(proc, sig=signal.SIGINT, wait=STOP_WAIT_S):
 class Net:
     """The namespace pair, and the processes started in it (all stopped at teardown)."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, ns_srv=NS_SRV):
         self.tmp = Path(tmp)
+        self.ns_srv = ns_srv    # where tlsnoop runs
         self.procs = []
 
     def popen(self, ns, argv, stdout, stderr):
@@ -119,14 +120,14 @@ class Net:
 
     def tlsnoop(self, *args, timeout=30):
         """Run tlsnoop to completion in the server namespace."""
-        return run(["ip", "netns", "exec", NS_SRV, BIN] + list(args), timeout=timeout)
+        return run(["ip", "netns", "exec", self.ns_srv, BIN] + list(args), timeout=timeout)
 
     def start_tlsnoop(self, *args, name="tlsnoop"):
         """Start tlsnoop in the server namespace; wait for 'tlsnoop: attached'."""
         out = self.tmp / (name + ".stdout")
         err = self.tmp / (name + ".stderr")
         with open(out, "wb") as o, open(err, "wb") as e:
-            p = self.popen(NS_SRV, [BIN] + list(args), o, e)
+            p = self.popen(self.ns_srv, [BIN] + list(args), o, e)
         deadline = time.monotonic() + ATTACH_WAIT_S
         while True:
             text = err.read_text(errors="replace")

@@ -189,6 +189,30 @@ static void test_ports(void)
 	CHECK(parse_ports("99999999999999999999", p, &n), "overflow");
 }
 
+static void test_interfaces(void)
+{
+	char names[MAX_INTERFACES][IF_NAMESIZE], many[MAX_INTERFACES * 4 + 8] = "";
+	int n, i;
+
+	CHECK(parse_interfaces("eth0", names, &n) == IFACES_OK && n == 1 &&
+	      !strcmp(names[0], "eth0"), "one");
+	CHECK(parse_interfaces("eth0,eth1", names, &n) == IFACES_OK && n == 2 &&
+	      !strcmp(names[1], "eth1"), "two");
+	CHECK(parse_interfaces("abcdefghijklmno", names, &n) == IFACES_OK, "15 bytes");
+	CHECK(parse_interfaces("abcdefghijklmnop", names, &n) == IFACES_BAD_NAME, "16 bytes");
+	CHECK(parse_interfaces("", names, &n) == IFACES_BAD_NAME, "empty");
+	CHECK(parse_interfaces("a,,b", names, &n) == IFACES_BAD_NAME, "empty item");
+	CHECK(parse_interfaces("a,", names, &n) == IFACES_BAD_NAME, "trailing comma");
+	CHECK(parse_interfaces(",a", names, &n) == IFACES_BAD_NAME, "leading comma");
+	CHECK(parse_interfaces("a,b,a", names, &n) == IFACES_DUPLICATE && n == 2 &&
+	      !strcmp(names[n], "a"), "duplicate");
+	for (i = 0; i < MAX_INTERFACES; i++)
+		sprintf(many + strlen(many), "%si%d", i ? "," : "", i);
+	CHECK(parse_interfaces(many, names, &n) == IFACES_OK && n == MAX_INTERFACES, "16");
+	strcat(many, ",x");
+	CHECK(parse_interfaces(many, names, &n) == IFACES_TOO_MANY, "17");
+}
+
 /* ------------------------------------------------------------ -w writer */
 
 static struct flow_key conn(__u8 n)
@@ -313,6 +337,7 @@ int main(void)
 	test_diagnose_alerts();
 	test_diagnose_other();
 	test_ports();
+	test_interfaces();
 	test_pcap_write();
 	printf("test_user: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
