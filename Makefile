@@ -81,8 +81,18 @@ $(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h
 	mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $< $(LDFLAGS) -o $@
 
-fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/gen_seeds
+# Hostile packets through the real BPF programs (as root); the collector's
+# code the records go through is built from the sources with ASan and UBSan.
+BPF_PACKETS ?= 1000000
+$(OUTPUT)/fuzz/bpf_packets: tests/fuzz/bpf_packets.c tests/unit/*.h $(USER_SRCS) $(USER_HDRS) \
+		$(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h
+	mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) -I$(OUTPUT) -fsanitize=address,undefined $< $(USER_SRCS) \
+		$(LDLIBS) -o $@
+
+fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/gen_seeds $(OUTPUT)/fuzz/bpf_packets
 	tests/fuzz/run.sh $(FUZZ_RUNS)
+	$(OUTPUT)/fuzz/bpf_packets $(BPF_PACKETS)
 
 deps:
 	scripts/deps.sh
@@ -92,6 +102,7 @@ unit: $(OUTPUT)/test_metrics
 unit: $(OUTPUT)/test_aggregate
 unit: $(OUTPUT)/test_fingerprint
 unit: $(OUTPUT)/test_policy
+unit: $(OUTPUT)/fuzz/bpf_packets
 
 test: deps
 	$(MAKE) all unit

@@ -168,6 +168,8 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 		__builtin_memcpy(&e->flow, f, sizeof(*f));
 		e->t_end = f->t_last;
 		e->end_cause = cause;
+		/* Reserved ring-buffer memory holds older records' bytes. */
+		__builtin_memset(e->pad, 0, sizeof(e->pad));
 	}
 	if (bpf_map_delete_elem(&flows, key)) {
 		if (e)

@@ -56,6 +56,7 @@ suite "ClientHello parser and hello table" .output/test_hello
 suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello
 suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
+suite "BPF programs: 50,000 hostile packets" .output/fuzz/bpf_packets 50000
 suite "packet builder self-check" tests/unit/check_pkt.sh
 suite "make install: files, unit, man page, completion" tests/unit/check_install.sh
 suite "end-to-end lab, XDP ingress" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e

@@ -243,7 +243,9 @@ static void latency_add(struct latency *l, const struct report *r)
 {
 	const struct flow *f = &r->e->flow;
 
-	if (!f->t_client_hello || !f->t_server_hello)
+	/* Out of order (a reordered capture, a spoofed server packet), the
+	 * ServerHello can come first: no latency then, not a wrapped one. */
+	if (!f->t_client_hello || f->t_server_hello < f->t_client_hello)
 		return;
 	lat_add(&l->server_hello, (f->t_server_hello - f->t_client_hello) / 1000);
 	if (r->d.success)

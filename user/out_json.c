@@ -248,7 +248,8 @@ static void json_tlsnoop(struct json *j, const struct report *r)
 	}
 	if (f->ch.flags & HELLO_SEEN)
 		json_client_hello(j, &f->ch);
-	if (f->t_server_hello && f->t_client_hello) {
+	/* Not when the ServerHello came first (packets out of order). */
+	if (f->t_client_hello && f->t_server_hello >= f->t_client_hello) {
 		json_open(j, "latency", '{');
 		json_uint(j, "server_hello", (f->t_server_hello - f->t_client_hello) / 1000);
 		if (r->d.success)

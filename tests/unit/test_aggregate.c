@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aggregate.h"
+#include "output.h"
 #include "summary.h"
 #include "check.h"
 #include "synth.h"
@@ -168,6 +169,29 @@ static void test_hostile_sni(void)
 	      agg->client_info[0].last_sni);
 }
 
+/* A ServerHello seen before its ClientHello (packets out of order) gives
+ * no latency: neither a sample nor a JSON field, rather than one wrapped
+ * around to 584 years. */
+static void test_latency_reversed(void)
+{
+	struct latency *l;
+	char *json = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&json, &size);
+
+	fresh("latency_reversed");
+	synth_report(&s, "198.18.0.7", 443, REASON_NONE, "ok.test", 800, 2000);
+	s.e.flow.t_client_hello = s.e.flow.t_server_hello + 1000;
+	aggregate_add(agg, &s.r, 10 * SEC);
+	l = &agg->port_latency[aggregate_port_index(agg, 443)];
+	CHECK(l->server_hello.n == 0 && l->established.n == 0, "samples %llu %llu",
+	      (unsigned long long)l->server_hello.n, (unsigned long long)l->established.n);
+	out_json_event(f, &s.r);
+	fclose(f);
+	CHECK(json && !strstr(json, "\"latency\""), "%s", json);
+	free(json);
+}
+
 static void test_summary_text(void)
 {
 	__u64 stats[STAT_MAX] = {};
@@ -197,6 +221,7 @@ int main(void)
 	test_percentiles();
 	test_window();
 	test_hostile_sni();
+	test_latency_reversed();
 	test_summary_text();
 	free(agg);
 	printf("test_aggregate: %d passed, %d failed\n", passed, failed);
