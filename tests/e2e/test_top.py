@@ -47,14 +47,20 @@ def run_mix(n):
             assert p.wait(timeout=10) == 0, p.stderr.read()
 
 
-def poll(read, pred, what):
+def poll(read, pred, what, proc=None, err=None):
+    """read() until pred holds; on timeout fail with the output (and tlsnoop's status
+    and stderr when given)."""
     deadline = time.monotonic() + WAIT_S
     while True:
         text = read()
         if pred(text):
             return text
         if time.monotonic() > deadline:
-            pytest.fail("no %s within %.0f s; last output:\n%s" % (what, WAIT_S, text),
+            extra = ""
+            if proc is not None:
+                extra = "\ntlsnoop status %s; stderr:\n%s" % (
+                    proc.poll(), err.read_text(errors="replace"))
+            pytest.fail("no %s within %.0f s; last output:\n%s%s" % (what, WAIT_S, text, extra),
                         pytrace=False)
         time.sleep(0.2)
 
@@ -72,7 +78,7 @@ def test_top_text_when_not_a_terminal(net):
     p, out, err = net.start_tlsnoop("top", "--interval", "1", "--timeout", "2", "-i", IF_SRV)
     run_mix(net)
     text = poll(lambda: out.read_text(errors="replace"),
-                lambda t: "handshakes: 6 " in t, "summary counting 6 handshakes")
+                lambda t: "handshakes: 6 " in t, "summary counting 6 handshakes", p, err)
     last = text[text.rindex("=== tlsnoop"):]
     assert "failure: 6" in last, last
     assert client_row(last, CLI4) == (3, "not_tls"), last
