@@ -113,7 +113,7 @@ demo: deps
 	scripts/demo.sh
 
 bench: deps
-	$(MAKE) all $(OUTPUT)/bench_bpf $(OUTPUT)/bench_aggregate
+	$(MAKE) all $(OUTPUT)/bench_bpf $(OUTPUT)/bench_aggregate $(OUTPUT)/bench_flood
 	bench/run.sh
 
 $(OUTPUT)/bench_bpf: bench/bench_bpf.c tests/unit/*.h $(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h \
@@ -121,6 +121,10 @@ $(OUTPUT)/bench_bpf: bench/bench_bpf.c tests/unit/*.h $(BPF_HDRS) $(OUTPUT)/tlsn
 	$(CC) $(CFLAGS) -Itests/unit $< $(LDLIBS) $(LDFLAGS) -o $@
 
 $(OUTPUT)/bench_aggregate: bench/bench_aggregate.c tests/unit/synth.h $(USER_OBJS)
+	$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) $(LDFLAGS) -o $@
+
+# The flood runs the real collector beside the programs.
+$(OUTPUT)/bench_flood: bench/bench_flood.c tests/unit/pkt.h $(USER_OBJS) $(OUTPUT)/baseline.skel.h
 	$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) $(LDFLAGS) -o $@
 
 # Installation (DESTDIR for staging). The settings file is not overwritten.

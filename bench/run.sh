@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the BPF benchmark (bench_bpf) and the aggregation's memory benchmark
-# (bench_aggregate) and the offline throughput against tshark (bench_offline.sh, which
+# Run the BPF benchmark (bench_bpf), the aggregation's memory benchmark
+# (bench_aggregate), the flood with the real collector (bench_flood) and the offline throughput against tshark (bench_offline.sh, which
 # makes a large capture in the lab) and put their tables into
 # docs/performance.md, between the bench:begin and bench:end markers.
 # Usage: sudo make bench, or sudo bench/run.sh [bench_bpf options]
@@ -34,6 +34,8 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
 fi
 # The aggregation's memory bound, in the same block.
 .output/bench_aggregate >>"$out" || { echo "bench: bench_aggregate failed" >&2; exit 1; }
+# A flood of ClientHellos from a million addresses, with the real collector.
+.output/bench_flood >>"$out" || { echo "bench: bench_flood failed" >&2; exit 1; }
 # tlsnoop -r against tshark -r on a large capture of real lab handshakes; 3: target missed.
 orc=0
 bench/bench_offline.sh >>"$out" || orc=$?

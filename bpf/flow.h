@@ -690,12 +690,71 @@ static __always_inline int flow_may_start(void *ctx, bool xdp, const struct tls_
 	       ((__u32)h[3] << 8 | h[4]);
 }
 
+/* The set of a client's budget: Fibonacci hashing, as flow_slot (the mask
+ * is for the verifier). */
+static __always_inline struct client_budget *client_set(__u64 client, __u32 family)
+{
+	__u32 set = ((client ^ family) * 0x9E3779B97F4A7C15ULL) >> (64 - TLSNOOP_CLIENT_SET_BITS);
+
+	return &client_budgets[(set & ((1u << TLSNOOP_CLIENT_SET_BITS) - 1)) * TLSNOOP_CLIENT_WAYS];
+}
+
+/*
+ * May this client start one more tracked handshake? A token bucket kept as
+ * GCRA: `tat` is when the client's bucket is full again; a token moves it
+ * one interval on, and none is left while it lies more than the tolerance
+ * ahead. Asked only when a flow is about to be created: that is where what
+ * a flood costs starts (the insert, room in the table, the hello's copy,
+ * the event). No lock: two CPUs racing on one set may let a handshake more
+ * through, or start a bucket over.
+ */
+static __always_inline bool client_budget_take(const struct flow_key *key, __u64 now)
+{
+	struct client_budget *set, *b = NULL, *fullest;
+	__u32 family = key->family;
+	__u64 client, t;
+	int i;
+
+	if (!budget_interval_ns)
+		return true;
+	__builtin_memcpy(&client, key->client_addr, sizeof(client));
+	set = client_set(client, family);
+	fullest = &set[0];
+	for (i = 0; i < TLSNOOP_CLIENT_WAYS; i++) {
+		if (set[i].client == client && set[i].family == family) {
+			b = &set[i];
+			break;
+		}
+		if (set[i].tat < fullest->tat)
+			fullest = &set[i];
+	}
+	if (!b) {
+		b = fullest;
+		b->client = client;
+		b->family = family;
+		b->tat = now;
+	}
+	t = b->tat;
+	/* Further ahead than a full bucket allows: the clock went back (the
+	 * kernel's after a capture's), so start over. */
+	if (t < now || t - now > budget_tolerance_ns + budget_interval_ns)
+		t = now;
+	if (t - now > budget_tolerance_ns)
+		return false;
+	b->tat = t + budget_interval_ns;
+	return true;
+}
+
 static __always_inline struct flow *flow_create(struct flow_key *key, const struct tls_job *j,
 						__u64 now)
 {
 	__u32 *slot = &flow_slots[flow_slot(key)];
 	struct flow *f;
 
+	if (!client_budget_take(key, now)) {
+		stat_inc(STAT_CLIENT_OVER_BUDGET);
+		return NULL;
+	}
 	__sync_fetch_and_add(slot, 1);
 	if (bpf_map_update_elem(&flows, key, &zero_flow, BPF_NOEXIST)) {
 		__sync_fetch_and_add(slot, -1);

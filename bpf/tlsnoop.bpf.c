@@ -22,6 +22,13 @@ const volatile __u8 watched_ports[65536 / 8];
  * before load: without it the verifier removes the copy altogether. */
 const volatile bool copy_packets;
 
+/* Per-client budget of new handshakes, as GCRA: one new handshake per
+ * `budget_interval_ns` (1 s / rate), `budget_tolerance_ns` ((burst - 1) x
+ * interval) ahead at most. Set before load; an interval of 0 (no budget)
+ * lets the verifier remove the check. */
+const volatile __u64 budget_interval_ns;
+const volatile __u64 budget_tolerance_ns;
+
 #define EVENTS_RING_SIZE	(4 << 20)
 
 struct {
@@ -72,6 +79,11 @@ struct flow zero_flow;
 
 /* Flows per hash slot (see flow_slot); shared with the collector. */
 __u32 flow_slots[TLSNOOP_SLOTS];
+
+/* The per-client budgets, in sets of TLSNOOP_CLIENT_WAYS (see
+ * client_budget_take): a hash map would cost an insert, and an eviction,
+ * for every new client of a flood. */
+struct client_budget client_budgets[TLSNOOP_CLIENTS];
 
 /* Non-zero when reading a capture: the time of the packet being run
  * (wall-clock ns), set by the collector before each test run. */

@@ -34,6 +34,28 @@
 #define TLSNOOP_DEFAULT_FLOWS	65536
 #define TLSNOOP_DEFAULT_PORT	443
 
+/*
+ * Per-client budget of new handshakes (--per-client-rate): a token bucket
+ * per client address (IPv6: per /64), refilled at RATE per second, holding
+ * at most BURST. The buckets live in a table of TLSNOOP_CLIENTS, in sets
+ * of TLSNOOP_CLIENT_WAYS by a hash of the client; a new client takes the
+ * way whose bucket is the fullest (a full one knows nothing a new one does
+ * not), so a client over its budget stays there.
+ */
+#define TLSNOOP_CLIENT_SET_BITS		11
+#define TLSNOOP_CLIENT_WAYS		4
+#define TLSNOOP_CLIENTS			(TLSNOOP_CLIENT_WAYS << TLSNOOP_CLIENT_SET_BITS)
+#define TLSNOOP_DEFAULT_CLIENT_RATE	1000
+#define TLSNOOP_DEFAULT_CLIENT_BURST	2000
+
+struct client_budget {
+	__u64 client;		/* IPv4 address, or an IPv6 address's /64 (a host
+				 * may use all of its /64), as 8 bytes */
+	__u32 family;		/* 4 or 6; 0: a free way */
+	__u32 pad;
+	__u64 tat;		/* GCRA: when the bucket is full again (ns) */
+};
+
 enum tlsnoop_side {
 	SIDE_CLIENT = 0,
 	SIDE_SERVER = 1,
@@ -278,6 +300,8 @@ enum tlsnoop_stat {
 	STAT_HELLO_LOST,	/* hello bytes not handed over: ring buffer full */
 	STAT_PACKET_CAPPED,	/* -w: packet not copied, connection over its cap */
 	STAT_PACKET_LOST,	/* -w: packet not copied, ring buffer half full */
+	STAT_CLIENT_OVER_BUDGET,	/* new handshake not tracked: client over its budget */
+	STAT_FLOWS_EVICTED,	/* collector's: flows the LRU evicted (collector_expire) */
 	STAT_MAX,
 };
 

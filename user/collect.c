@@ -11,7 +11,8 @@
 #include "output.h"
 
 /* Hellos held for their events: enough for every flow in the map, up to
- * this bound (276 bytes each, about 72 MB at most). */
+ * this bound (~1.4 KB each while held: ~90 MB at the default 65536 flows,
+ * ~360 MB at most). */
 #define HELLOS_HELD_MAX (1u << 18)
 
 /* Expired keys are gathered first and deleted after the walk, so that
@@ -85,6 +86,14 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+void client_budget_set(struct tlsnoop_bpf *skel, __u32 rate, __u32 burst)
+{
+	__u64 interval = rate ? 1000000000ULL / rate : 0;
+
+	skel->rodata->budget_interval_ns = interval;
+	skel->rodata->budget_tolerance_ns = burst ? (burst - 1) * interval : 0;
+}
+
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel)
 {
 	__u32 held;
@@ -94,7 +103,10 @@ int collector_init(struct collector *c, struct tlsnoop_bpf *skel)
 	held = bpf_map__max_entries(skel->maps.flows);
 	c->hellos = hello_table_new(held < HELLOS_HELD_MAX ? held : HELLOS_HELD_MAX);
 	c->agg = malloc(sizeof(*c->agg));
-	if (!c->hellos || !c->agg)
+	c->slot_before = calloc(TLSNOOP_SLOTS, sizeof(*c->slot_before));
+	c->slot_seen = calloc(TLSNOOP_SLOTS, sizeof(*c->slot_seen));
+	c->slot_excess = calloc(TLSNOOP_SLOTS, sizeof(*c->slot_excess));
+	if (!c->hellos || !c->agg || !c->slot_before || !c->slot_seen || !c->slot_excess)
 		return -ENOMEM;
 	aggregate_init(c->agg);
 	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf, c, NULL);
@@ -109,6 +121,12 @@ void collector_free(struct collector *c)
 	c->hellos = NULL;
 	free(c->agg);
 	c->agg = NULL;
+	free(c->slot_before);
+	c->slot_before = NULL;
+	free(c->slot_seen);
+	c->slot_seen = NULL;
+	free(c->slot_excess);
+	c->slot_excess = NULL;
 }
 
 int collector_poll(struct collector *c, int timeout_ms)
@@ -136,6 +154,36 @@ static void partial_hello(struct collector *c, struct event *e)
 	free(hb);
 }
 
+/*
+ * The LRU evicts flows silently, and each leaves its count in its slot of
+ * the pre-filter (flow_slots): a slot counting, before and after the walk
+ * of the map, more flows than the walk found in it holds evicted ones.
+ * Such an excess is taken as evictions only when the previous walk found
+ * it too (a flow deleted and another created in the same slot while the
+ * walk went on make a transient one), and then taken off the slot, so that
+ * the pre-filter lets packets skip the lookup again after a flood.
+ */
+static void count_evictions(struct collector *c)
+{
+	__u32 *slots = c->skel->bss->flow_slots, i, now, fix;
+	__s32 excess;
+
+	for (i = 0; i < TLSNOOP_SLOTS; i++) {
+		now = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+		/* Negative: flows deleted after the walk found them. */
+		excess = (__s32)((now < c->slot_before[i] ? now : c->slot_before[i]) -
+				 c->slot_seen[i]);
+		if (excess < 0)
+			excess = 0;
+		fix = (__u32)excess < c->slot_excess[i] ? (__u32)excess : c->slot_excess[i];
+		if (fix) {
+			__atomic_fetch_sub(&slots[i], fix, __ATOMIC_RELAXED);
+			c->flows_evicted += fix;
+		}
+		c->slot_excess[i] = excess - fix;
+	}
+}
+
 __u64 collector_expire(struct collector *c)
 {
 	int fd = bpf_map__fd(c->skel->maps.flows);
@@ -148,9 +196,12 @@ __u64 collector_expire(struct collector *c)
 	expired = calloc(EXPIRE_BATCH, sizeof(*expired));
 	if (!expired)
 		return 0;
+	memcpy(c->slot_before, c->skel->bss->flow_slots, TLSNOOP_SLOTS * sizeof(*c->slot_before));
+	memset(c->slot_seen, 0, TLSNOOP_SLOTS * sizeof(*c->slot_seen));
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
+		c->slot_seen[flow_slot(&key)]++;
 		if (bpf_map_lookup_elem(fd, &key, &e.flow) || e.flow.phase == PHASE_DONE)
 			continue;
 		if (now - e.flow.t_last < c->timeout_ns || n >= EXPIRE_BATCH) {
@@ -159,6 +210,7 @@ __u64 collector_expire(struct collector *c)
 		}
 		expired[n++] = key;
 	}
+	count_evictions(c);
 	for (i = 0; i < n; i++) {
 		/* The kernel may have finished it meanwhile: it reports then. */
 		if (bpf_map_lookup_elem(fd, &expired[i], &e.flow) ||
@@ -197,5 +249,6 @@ void collector_stats(struct collector *c, __u64 stats[STAT_MAX])
 			stats[k] += vals[cpu];
 	}
 	stats[STAT_HELLO_LOST] += hello_table_evicted(c->hellos);
+	stats[STAT_FLOWS_EVICTED] += c->flows_evicted;
 	free(vals);
 }

@@ -30,19 +30,28 @@ struct collector {
 	struct whatif *whatif;		/* `tlsnoop whatif` counts; NULL otherwise */
 	struct pcap_writer *pcap;	/* -w: failed handshakes' packets; NULL: none */
 	const struct attach_set *watched;	/* names the events' interfaces; NULL: none */
+	__u64 flows_evicted;		/* flows the LRU evicted, as expiry counts them */
+	__u32 *slot_before;		/* per pre-filter slot: its count before the walk */
+	__u32 *slot_seen;		/* flows the last walk found in it */
+	__u32 *slot_excess;		/* counts the last walk could not find */
 };
+
+/* Before load: the per-client budget of new handshakes (rate per second,
+ * burst); rate 0: none. */
+void client_budget_set(struct tlsnoop_bpf *skel, __u32 rate, __u32 burst);
 
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel);
 void collector_free(struct collector *c);
 /* Wait up to timeout_ms for events and handle them; <0 on error. */
 int collector_poll(struct collector *c, int timeout_ms);
-/* Report handshakes idle for longer than the timeout; returns how many
- * are still in progress. */
+/* Report handshakes idle for longer than the timeout, and count the flows
+ * the LRU evicted; returns how many are still in progress. */
 __u64 collector_expire(struct collector *c);
 /* Handle one event (from the kernel, or built by expiry): join it with its
  * ClientHello, report and count it. */
 void collector_event(struct collector *c, const struct event *e);
-/* Kernel counters summed over CPUs (and hellos the collector dropped). */
+/* Kernel counters summed over CPUs (and hellos the collector dropped, flows
+ * evicted). */
 void collector_stats(struct collector *c, __u64 stats[STAT_MAX]);
 __u64 mono_now_ns(void);
 /* Now on the clock of the kernel's times: the capture's when reading one. */

@@ -60,6 +60,8 @@ struct metrics {
 	__u64 events;
 	__u64 ringbuf_dropped;
 	__u64 flows_tracked;
+	__u64 flows_evicted;
+	__u64 events_suppressed;
 	int listen_fd;
 	struct client clients[METRICS_CLIENTS];
 };
@@ -302,6 +304,18 @@ void metrics_set_flows_tracked(struct metrics *m, __u64 in_progress)
 		m->flows_tracked = in_progress;
 }
 
+void metrics_set_flows_evicted(struct metrics *m, __u64 evicted)
+{
+	if (m)
+		m->flows_evicted = evicted;
+}
+
+void metrics_set_events_suppressed(struct metrics *m, __u64 suppressed)
+{
+	if (m)
+		m->events_suppressed = suppressed;
+}
+
 /* ---------------------------------------------------------------- exposition */
 
 static void metric_header(FILE *out, const char *name, const char *type, const char *help)
@@ -382,6 +396,12 @@ void metrics_render(const struct metrics *m, FILE *out)
 		     "Events lost because the ring buffer was full.", m->ringbuf_dropped);
 	render_value(out, "tlsnoop_flows_tracked", "gauge",
 		     "Handshakes in progress (refreshed every second).", m->flows_tracked);
+	render_value(out, "tlsnoop_flows_evicted_total", "counter",
+		     "Handshakes in progress evicted from the full flow table: never reported.",
+		     m->flows_evicted);
+	render_value(out, "tlsnoop_events_suppressed_total", "counter",
+		     "New handshakes not tracked because their client was over its budget.",
+		     m->events_suppressed);
 	metric_header(out, "tlsnoop_build_info", "gauge", "tlsnoop's version.");
 	fprintf(out, "tlsnoop_build_info{version=\"%s\"} 1\n",
 		version ? version + 1 : argp_program_version);

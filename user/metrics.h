@@ -41,11 +41,13 @@ void metrics_free(struct metrics *m);
 /* Open the listening socket; -errno on failure, `a` then says which address failed. */
 int metrics_listen(struct metrics *m, struct metrics_addr *a);
 
-/* Count one reported handshake. These three do nothing when m is NULL. */
+/* Count one reported handshake. These do nothing when m is NULL. */
 void metrics_count(struct metrics *m, const struct report *r);
 /* The values read from the kernel and the flow table once a second. */
 void metrics_set_ringbuf_dropped(struct metrics *m, __u64 dropped);
 void metrics_set_flows_tracked(struct metrics *m, __u64 in_progress);
+void metrics_set_flows_evicted(struct metrics *m, __u64 evicted);
+void metrics_set_events_suppressed(struct metrics *m, __u64 suppressed);
 
 /*
  * Wait up to timeout_ms for other_fd (the ring buffer's epoll fd) to become

@@ -34,6 +34,8 @@ enum { OPT_METRICS = 0x200 };
 
 enum { OPT_POLICY = 0x300, OPT_POLICY_CERT };
 
+enum { OPT_CLIENT_RATE = 0x400 };
+
 static const struct argp_option opts[] = {
 	{ "interface", 'i', "IFACE[,IFACE...]", 0, "Interfaces to watch, comma-separated, at most "
 	  "16 (this or -r)", 0 },
@@ -50,6 +52,8 @@ static const struct argp_option opts[] = {
 	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0, "Serve Prometheus metrics on "
 	  "http://ADDR:PORT/metrics (default ADDR: all addresses)", 0 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Handshakes tracked at once (default 65536)", 0 },
+	{ "per-client-rate", OPT_CLIENT_RATE, "N[/BURST]", 0, "New handshakes tracked per second "
+	  "per client address (IPv6: per /64), BURST at once (default 1000/2000; 0: no limit)", 0 },
 	{ "top", OPT_TOP, NULL, 0, "Live view of failing clients (as `tlsnoop top`); periodic text "
 	  "summaries when stdout is not a terminal", 0 },
 	{ "interval", OPT_INTERVAL, "SEC", 0, "Refresh of --top (default 1; 10 when not a terminal)",
@@ -157,6 +161,44 @@ static void interface_list(struct options *o, const char *arg)
 	}
 }
 
+#define CLIENT_RATE_MAX 1000000
+
+/* A whole number 1-CLIENT_RATE_MAX at *p, which is moved past it. */
+static int parse_rate_number(const char **p, __u32 *v)
+{
+	char *end;
+	unsigned long n;
+
+	if (**p < '0' || **p > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(*p, &end, 10);
+	if (errno || n < 1 || n > CLIENT_RATE_MAX)
+		return -1;
+	*v = n;
+	*p = end;
+	return 0;
+}
+
+int parse_client_rate(const char *s, __u32 *rate, __u32 *burst)
+{
+	const char *p = s;
+
+	if (!strcmp(s, "0")) {
+		*rate = *burst = 0;
+		return 0;
+	}
+	if (parse_rate_number(&p, rate))
+		return -1;
+	if (!*p) {
+		*burst = *rate * 2;
+		return 0;
+	}
+	if (*p++ != '/' || parse_rate_number(&p, burst) || *p)
+		return -1;
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct options *o = state->input;
@@ -195,6 +237,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_MAX_FLOWS:
 		o->max_flows = parse_uint("max-flows", arg, 1024, 16777216);
+		break;
+	case OPT_CLIENT_RATE:
+		if (parse_client_rate(arg, &o->client_rate, &o->client_burst))
+			usage_error("bad per-client rate '%s': expected N or N/BURST, whole numbers "
+				    "from 1 to %d (handshakes per second, at once), or 0 for no "
+				    "limit, e.g. --per-client-rate 1000/2000", arg, CLIENT_RATE_MAX);
 		break;
 	case OPT_METRICS:
 		if (metrics_parse_addr(arg, &o->metrics_addr))
@@ -279,6 +327,8 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->n_ports = 1;
 	o->timeout_sec = 10;
 	o->max_flows = TLSNOOP_DEFAULT_FLOWS;
+	o->client_rate = TLSNOOP_DEFAULT_CLIENT_RATE;
+	o->client_burst = TLSNOOP_DEFAULT_CLIENT_BURST;
 	o->hook = HOOK_XDP;
 	/* `tlsnoop top ...` is `tlsnoop --top ...`; `tlsnoop whatif ...` reports
 	 * on the --policy verdicts */

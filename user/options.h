@@ -23,6 +23,8 @@ struct options {
 	unsigned int timeout_sec;
 	unsigned int duration_sec;	/* 0: until SIGINT/SIGTERM */
 	unsigned int max_flows;
+	__u32 client_rate;		/* --per-client-rate: new handshakes/s; 0: none */
+	__u32 client_burst;
 	bool metrics;			/* --metrics given */
 	struct metrics_addr metrics_addr;
 	enum hook_kind hook;
@@ -37,6 +39,9 @@ struct options {
 void options_parse(struct options *o, int argc, char **argv);
 /* Strict comma-separated port list; 0 on success. */
 int parse_ports(const char *s, __u16 *ports, int *n);
+/* Strict RATE[/BURST] of --per-client-rate (BURST defaults to 2 x RATE;
+ * RATE 0 alone: no budget); 0 on success. */
+int parse_client_rate(const char *s, __u32 *rate, __u32 *burst);
 
 enum iface_list_error {
 	IFACES_OK,

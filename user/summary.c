@@ -150,6 +150,14 @@ static void print_notes(FILE *out, const __u64 *stats, __u64 in_progress)
 	if (stats[STAT_FLOW_FULL])
 		fprintf(out, "WARNING: %llu connections not tracked: flow table full\n",
 			(unsigned long long)stats[STAT_FLOW_FULL]);
+	if (stats[STAT_FLOWS_EVICTED])
+		fprintf(out, "WARNING: %llu handshakes evicted from the full flow table before "
+			"their outcome: not reported (raise --max-flows)\n",
+			(unsigned long long)stats[STAT_FLOWS_EVICTED]);
+	if (stats[STAT_CLIENT_OVER_BUDGET])
+		fprintf(out, "WARNING: %llu new handshakes not tracked: their client was over its "
+			"budget (--per-client-rate)\n",
+			(unsigned long long)stats[STAT_CLIENT_OVER_BUDGET]);
 	if (stats[STAT_HELLO_LOST])
 		fprintf(out, "WARNING: %llu ClientHellos lost before their outcome (ring buffer "
 			"full or hello held too long): those events lack SNI and offers\n",

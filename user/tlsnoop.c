@@ -216,7 +216,7 @@ static int open_metrics(struct collector *c, const struct options *o)
 	return 0;
 }
 
-/* The kernel counter the metrics page shows between events. */
+/* The kernel counters the metrics page shows between events. */
 static void refresh_metrics(struct collector *c)
 {
 	__u64 stats[STAT_MAX];
@@ -225,6 +225,8 @@ static void refresh_metrics(struct collector *c)
 		return;
 	collector_stats(c, stats);
 	metrics_set_ringbuf_dropped(c->metrics, stats[STAT_RINGBUF_DROPS]);
+	metrics_set_flows_evicted(c->metrics, stats[STAT_FLOWS_EVICTED]);
+	metrics_set_events_suppressed(c->metrics, stats[STAT_CLIENT_OVER_BUDGET]);
 }
 
 static int run(struct collector *c, const struct options *o, struct top_view *top,
@@ -342,6 +344,7 @@ int main(int argc, char **argv)
 	set_watched_ports(skel, &o);
 	skel->rodata->copy_packets = col.pcap != NULL;
 	bpf_map__set_max_entries(skel->maps.flows, o.max_flows);
+	client_budget_set(skel, o.client_rate, o.client_burst);
 	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, o.hook == HOOK_XDP || cap);
 	/* A capture runs through xdp_tlsnoop only, both directions. */
 	bpf_program__set_autoload(skel->progs.tc_tlsnoop, !cap);

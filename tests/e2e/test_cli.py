@@ -290,6 +290,7 @@ BAD_ARGS = [
     ["-i", IF_SRV, "--timeout", "0"],
     ["-i", IF_SRV, "--no-such-option"],
     ["-i", IF_SRV, "--max-flows", "10"],
+    ["-i", IF_SRV, "--per-client-rate", "50/"],
     ["-i", IF_SRV, "stray-argument"],
     ["-i"],
 ]

@@ -207,6 +207,27 @@ static void test_summary_text(void)
 	CHECK(strstr(text, "handshakes: 1  success: 0  failure: 1") != NULL, "%s", text);
 	CHECK(strstr(text, "198.18.0.9") && strstr(text, "expired_certificate") &&
 	      strstr(text, "old.test"), "%s", text);
+	CHECK(!strstr(text, "WARNING"), "%s", text);
+	free(text);
+}
+
+/* Evictions and the per-client budget: a warning each, only when non-zero. */
+static void test_summary_warnings(void)
+{
+	__u64 stats[STAT_MAX] = {};
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	fresh("summary_warnings");
+	stats[STAT_FLOWS_EVICTED] = 7;
+	stats[STAT_CLIENT_OVER_BUDGET] = 3;
+	summary_print(f, agg, stats, 0, SEC);
+	fclose(f);
+	CHECK(strstr(text, "WARNING: 7 handshakes evicted from the full flow table before their "
+			   "outcome: not reported (raise --max-flows)\n") != NULL, "%s", text);
+	CHECK(strstr(text, "WARNING: 3 new handshakes not tracked: their client was over its "
+			   "budget (--per-client-rate)\n") != NULL, "%s", text);
 	free(text);
 }
 
@@ -223,6 +244,7 @@ int main(void)
 	test_hostile_sni();
 	test_latency_reversed();
 	test_summary_text();
+	test_summary_warnings();
 	free(agg);
 	printf("test_aggregate: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

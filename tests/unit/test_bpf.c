@@ -15,6 +15,7 @@
 #include "pkt.h"
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
+#include "collect.h"
 #include "diagnose.h"
 #include "hello_table.h"
 
@@ -1039,6 +1040,171 @@ static void test_clock_override(void)
 		      (unsigned long long)e->t_end);
 }
 
+/* ------------------------------------------------- flood bounds: budget, LRU */
+
+/* The skeleton of the bounds tests: 1024 flows, a budget of 10/s burst 5. */
+#define SMALL_FLOWS	1024
+#define SMALL_RATE	10
+#define SMALL_BURST	5
+
+/* A client SYN to port 443 from addr:sport (IPv6 when addr has a colon). */
+static void syn_from(const char *addr, __u16 sport)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+	struct pkt_l3l4 o = {
+		.family = v6 ? 6 : 4, .saddr = addr, .daddr = v6 ? "2001:db8::1" : "198.18.0.1",
+		.sport = sport, .dport = 443, .flags = PKT_SYN, .seq = 1000,
+	};
+
+	pkt_tcp(&c.frames[0], &o, NULL, 0);
+	run_frame(&c.frames[0]);
+}
+
+/* The budget bites at the burst, refills at the rate, per client (per /64
+ * in IPv6); packets that open nothing never consult it, and handshakes it
+ * let in go on. */
+static void test_client_budget(void)
+{
+	static const __u64 t0 = 1800000000ULL * 1000000000ULL, interval = 1000000000 / SMALL_RATE;
+	__u64 over = stat_sum(STAT_CLIENT_OVER_BUDGET);
+	struct pkt_l3l4 o = { .family = 4, .saddr = "198.18.0.2", .daddr = "198.18.0.1",
+			      .sport = 45000, .dport = 443, .flags = PKT_ACK | PKT_PSH };
+	struct diagnosis d;
+	const struct event *e;
+	int i;
+
+	reset("client_budget");
+	skel->bss->clock_override_ns = t0;
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);		/* 198.18.0.2:40000 takes a token */
+	for (i = 1; i < SMALL_BURST + 2; i++)
+		syn_from("198.18.0.2", 41000 + i);
+	CHECK(flows_count() == SMALL_BURST && stat_sum(STAT_CLIENT_OVER_BUDGET) - over == 2,
+	      "burst: %d flows, %llu over budget", flows_count(),
+	      (unsigned long long)(stat_sum(STAT_CLIENT_OVER_BUDGET) - over));
+	syn_from("198.18.0.3", 41000);
+	CHECK(flows_count() == SMALL_BURST + 1, "another client: %d flows", flows_count());
+
+	/* Over budget: packets that open nothing never consult it. */
+	over = stat_sum(STAT_CLIENT_OVER_BUDGET);
+	memset(&b, 0, sizeof(b));
+	tlsb_app_data(&b, 100);
+	pkt_tcp(&c.frames[0], &o, b.b, b.len);
+	run_frame(&c.frames[0]);
+	o = (struct pkt_l3l4){ .family = 4, .saddr = "198.18.0.1", .daddr = "198.18.0.2",
+			       .sport = 443, .dport = 45000, .flags = PKT_ACK | PKT_PSH };
+	pkt_tcp(&c.frames[0], &o, b.b, b.len);
+	run_frame(&c.frames[0]);
+	CHECK(stat_sum(STAT_CLIENT_OVER_BUDGET) == over && flows_count() == SMALL_BURST + 1,
+	      "untracked traffic consulted the budget");
+
+	/* One interval later, one more; a whole bucket later, a burst again. */
+	skel->bss->clock_override_ns = t0 + interval;
+	syn_from("198.18.0.2", 42000);
+	syn_from("198.18.0.2", 42001);
+	CHECK(flows_count() == SMALL_BURST + 2 && stat_sum(STAT_CLIENT_OVER_BUDGET) - over == 1,
+	      "refill: %d flows", flows_count());
+	skel->bss->clock_override_ns = t0 + 10 * 1000000000ULL;
+	for (i = 0; i < SMALL_BURST + 1; i++)
+		syn_from("198.18.0.2", 43000 + i);
+	CHECK(flows_count() == 2 * SMALL_BURST + 2 && stat_sum(STAT_CLIENT_OVER_BUDGET) - over == 2,
+	      "full again: %d flows", flows_count());
+
+	/* Over budget again, the handshake it let in first goes on. */
+	client_hello(&b, "budget.example", false);
+	send_tls(&c, 0, &b);
+	send_alert(1, 40);
+	e = one_event(&d);
+	CHECK(e && sni_is(e, "budget.example") && e->end_cause == END_ALERT,
+	      "the event of a handshake let in");
+
+	/* IPv6: one budget per /64. */
+	reset("client_budget_v6");
+	for (i = 0; i < SMALL_BURST; i++)
+		syn_from(i % 2 ? "2001:db8:0:1::1" : "2001:db8:0:1::2", 41000 + i);
+	syn_from("2001:db8:0:1::3", 41100);
+	syn_from("2001:db8:0:2::1", 41100);
+	CHECK(flows_count() == SMALL_BURST + 1, "/64: %d flows", flows_count());
+	skel->bss->clock_override_ns = 0;
+}
+
+/*
+ * A flood of new clients, many more than the flow table holds: the LRU
+ * evicts, and the collector's expiry counts every flow evicted (created,
+ * neither ended nor expired, and gone) and takes their counts off the
+ * pre-filter. A client over its budget stays so, however many new clients
+ * pass through its set of budgets.
+ */
+static void test_evictions(void)
+{
+	static const __u64 t0 = 1800000000ULL * 1000000000ULL;
+	struct collector col = { .timeout_ns = 3600 * 1000000000ULL, .capture_ns = t0 };
+	__u64 stats[STAT_MAX], in_progress, over = stat_sum(STAT_CLIENT_OVER_BUDGET);
+	int i, clients = 10 * TLSNOOP_CLIENTS / 4, n = clients + SMALL_BURST, present;
+	char addr[32];
+
+	reset("evictions");
+	skel->bss->clock_override_ns = t0;
+	CHECK(!collector_init(&col, skel), "collector_init");
+	for (i = 0; i <= SMALL_BURST; i++)
+		syn_from("198.18.0.2", 44000 + i);
+	for (i = 0; i < clients; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", i >> 16 & 255, i >> 8 & 255, i & 255);
+		syn_from(addr, 40000);
+	}
+	syn_from("198.18.0.2", 45000);
+	CHECK(stat_sum(STAT_CLIENT_OVER_BUDGET) - over == 2, "a client over budget forgotten: %llu",
+	      (unsigned long long)(stat_sum(STAT_CLIENT_OVER_BUDGET) - over));
+	present = flows_count();
+	CHECK(present > 0 && present <= SMALL_FLOWS, "%d flows present", present);
+	/* An excess counts at the second walk that finds it. */
+	collector_expire(&col);
+	collector_stats(&col, stats);
+	CHECK(stats[STAT_FLOWS_EVICTED] == 0, "first walk: %llu",
+	      (unsigned long long)stats[STAT_FLOWS_EVICTED]);
+	in_progress = collector_expire(&col);
+	collector_stats(&col, stats);
+	CHECK(stats[STAT_FLOWS_EVICTED] == (__u64)(n - present) && in_progress == (__u64)present,
+	      "%llu evicted of %d created, %d present, %llu in progress",
+	      (unsigned long long)stats[STAT_FLOWS_EVICTED], n, present,
+	      (unsigned long long)in_progress);
+	CHECK(slots_total() == (__u64)present, "pre-filter counts %llu for %d flows",
+	      (unsigned long long)slots_total(), present);
+	collector_expire(&col);
+	collector_stats(&col, stats);
+	CHECK(stats[STAT_FLOWS_EVICTED] == (__u64)(n - present), "counted twice: %llu",
+	      (unsigned long long)stats[STAT_FLOWS_EVICTED]);
+	collector_free(&col);
+	skel->bss->clock_override_ns = 0;
+	reset("evictions_done");
+}
+
+/* The bounds tests, in a skeleton of their own. */
+static void test_bounds(void)
+{
+	struct tlsnoop_bpf *plain = skel;
+	struct ring_buffer *plain_rb = rb;
+	struct tlsnoop_bpf *small = tlsnoop_bpf__open();
+
+	if (!small)
+		return;
+	small->rodata->watched_ports[443 >> 3] |= 1 << (443 & 7);
+	bpf_map__set_max_entries(small->maps.flows, SMALL_FLOWS);
+	client_budget_set(small, SMALL_RATE, SMALL_BURST);
+	current = "bounds_load";
+	CHECK(!tlsnoop_bpf__load(small), "load with %d flows", SMALL_FLOWS);
+	skel = small;
+	rb = ring_buffer__new(bpf_map__fd(small->maps.events), on_event, NULL, NULL);
+	if (rb) {
+		test_client_budget();
+		test_evictions();
+		ring_buffer__free(rb);
+	}
+	tlsnoop_bpf__destroy(small);
+	skel = plain;
+	rb = plain_rb;
+}
+
 /* ------------------------------------------------------------ -w: packets */
 
 /* Packet record i is frame p, from side `side`, whole. */
@@ -1168,6 +1334,8 @@ int main(void)
 		return 1;
 	skel->rodata->watched_ports[443 >> 3] |= 1 << (443 & 7);
 	skel->rodata->watched_ports[8443 >> 3] |= 1 << (8443 & 7);
+	/* As tlsnoop loads it: the tests' one client stays within the budget. */
+	client_budget_set(skel, TLSNOOP_DEFAULT_CLIENT_RATE, TLSNOOP_DEFAULT_CLIENT_BURST);
 	err = tlsnoop_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "test_bpf: load failed: %s\n", strerror(-err));
@@ -1207,6 +1375,7 @@ int main(void)
 	test_hello_handoff();
 	test_clock_override();
 	test_packets();
+	test_bounds();
 	use_tc = true;
 	test_tls13_success();
 	test_split_hellos();

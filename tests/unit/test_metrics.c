@@ -131,6 +131,8 @@ static struct metrics *known_metrics(void)
 	count(m, &e);
 	metrics_set_ringbuf_dropped(m, 5);
 	metrics_set_flows_tracked(m, 3);
+	metrics_set_flows_evicted(m, 11);
+	metrics_set_events_suppressed(m, 13);
 	return m;
 }
 
@@ -235,10 +237,14 @@ static void test_other_metrics(void)
 	CHECK(has_line(text, "tlsnoop_ringbuf_dropped_total 5"), "\n%s", text);
 	CHECK(has_line(text, "# TYPE tlsnoop_flows_tracked gauge"), "\n%s", text);
 	CHECK(has_line(text, "tlsnoop_flows_tracked 3"), "\n%s", text);
+	CHECK(has_line(text, "# TYPE tlsnoop_flows_evicted_total counter"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_flows_evicted_total 11"), "\n%s", text);
+	CHECK(has_line(text, "# TYPE tlsnoop_events_suppressed_total counter"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_events_suppressed_total 13"), "\n%s", text);
 	CHECK(has_line(text, "tlsnoop_build_info{version=\"0.1\"} 1"), "\n%s", text);
 	/* Every metric has its HELP and TYPE. */
-	CHECK(lines_starting(text, "# HELP tlsnoop_") == 6, "\n%s", text);
-	CHECK(lines_starting(text, "# TYPE tlsnoop_") == 6, "\n%s", text);
+	CHECK(lines_starting(text, "# HELP tlsnoop_") == 8, "\n%s", text);
+	CHECK(lines_starting(text, "# TYPE tlsnoop_") == 8, "\n%s", text);
 	free(text);
 	metrics_free(m);
 

@@ -189,6 +189,29 @@ static void test_ports(void)
 	CHECK(parse_ports("99999999999999999999", p, &n), "overflow");
 }
 
+static void test_client_rate(void)
+{
+	__u32 r, b;
+
+	current = "client_rate";
+	CHECK(!parse_client_rate("50", &r, &b) && r == 50 && b == 100, "50: %u/%u", r, b);
+	CHECK(!parse_client_rate("50/7", &r, &b) && r == 50 && b == 7, "50/7: %u/%u", r, b);
+	CHECK(!parse_client_rate("0", &r, &b) && r == 0 && b == 0, "0: %u/%u", r, b);
+	CHECK(!parse_client_rate("1000000/1000000", &r, &b), "maximum");
+	CHECK(parse_client_rate("1000001", &r, &b), "over the maximum");
+	CHECK(parse_client_rate("0/5", &r, &b), "0/5");
+	CHECK(parse_client_rate("5/0", &r, &b), "burst 0");
+	CHECK(parse_client_rate("", &r, &b), "empty");
+	CHECK(parse_client_rate("5/", &r, &b), "no burst");
+	CHECK(parse_client_rate("/5", &r, &b), "no rate");
+	CHECK(parse_client_rate("5/5/5", &r, &b), "two slashes");
+	CHECK(parse_client_rate("-5", &r, &b), "negative");
+	CHECK(parse_client_rate("5 ", &r, &b), "space");
+	CHECK(parse_client_rate("5,10", &r, &b), "comma");
+	CHECK(parse_client_rate("+5", &r, &b), "plus");
+	CHECK(parse_client_rate("99999999999999999999", &r, &b), "overflow");
+}
+
 static void test_interfaces(void)
 {
 	char names[MAX_INTERFACES][IF_NAMESIZE], many[MAX_INTERFACES * 4 + 8] = "";
@@ -337,6 +360,7 @@ int main(void)
 	test_diagnose_alerts();
 	test_diagnose_other();
 	test_ports();
+	test_client_rate();
 	test_interfaces();
 	test_pcap_write();
 	printf("test_user: %d passed, %d failed\n", passed, failed);
