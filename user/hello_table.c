@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fnv.h"
 #include "hello.h"
 #include "hello_table.h"
 
@@ -50,15 +51,10 @@ void hello_table_free(struct hello_table *t)
 	free(t);
 }
 
-/* FNV-1a over the key. */
 static struct entry *set_of(const struct hello_table *t, const struct flow_key *k)
 {
-	const __u8 *p = (const __u8 *)k;
-	__u64 h = 0xcbf29ce484222325ULL;
-	size_t i;
+	__u64 h = fnv1a(FNV_OFFSET, k, sizeof(*k));
 
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
 	return &t->entries[((h ^ h >> 32) & (t->sets - 1)) * WAYS];
 }
 

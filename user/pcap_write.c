@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fnv.h"
 #include "output.h"
 #include "pcap_write.h"
 
@@ -161,15 +162,10 @@ cleanup:
 	return NULL;
 }
 
-/* FNV-1a over the key. */
 static struct held_conn *set_of(const struct pcap_writer *w, const struct flow_key *k)
 {
-	const __u8 *p = (const __u8 *)k;
-	__u64 h = 0xcbf29ce484222325ULL;
-	size_t i;
+	__u64 h = fnv1a(FNV_OFFSET, k, sizeof(*k));
 
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
 	return &w->conns[((h ^ h >> 32) & (w->sets - 1)) * WAYS];
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 #include <string.h>
+#include "fnv.h"
 #include "escape.h"
 #include "names.h"
 #include "summary.h"
@@ -10,16 +11,12 @@
 
 /* ------------------------------------------------------------ linear counting */
 
-/* FNV-1a over the address: which bit a client sets. */
+/* Which bit a client sets. */
 static __u64 client_hash(const struct event *e)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
-	int i;
+	__u64 h = fnv1a(FNV_OFFSET, &e->key.family, sizeof(e->key.family));
 
-	h = (h ^ e->key.family) * 0x100000001b3ULL;
-	for (i = 0; i < (int)sizeof(e->key.client_addr); i++)
-		h = (h ^ e->key.client_addr[i]) * 0x100000001b3ULL;
-	return h;
+	return fnv1a(h, e->key.client_addr, sizeof(e->key.client_addr));
 }
 
 static void bits_set(__u64 *words, __u32 bits, __u64 hash)
