@@ -184,6 +184,13 @@ static void count_evictions(struct collector *c)
 	}
 }
 
+/* Idle for the timeout. A packet may have updated the flow after `now` was
+ * read (during the walk): then it is not idle, and must not wrap around. */
+static bool flow_idle(const struct collector *c, const struct flow *f, __u64 now)
+{
+	return f->t_last < now && now - f->t_last >= c->timeout_ns;
+}
+
 __u64 collector_expire(struct collector *c)
 {
 	int fd = bpf_map__fd(c->skel->maps.flows);
@@ -204,7 +211,7 @@ __u64 collector_expire(struct collector *c)
 		c->slot_seen[flow_slot(&key)]++;
 		if (bpf_map_lookup_elem(fd, &key, &e.flow) || e.flow.phase == PHASE_DONE)
 			continue;
-		if (now - e.flow.t_last < c->timeout_ns || n >= EXPIRE_BATCH) {
+		if (!flow_idle(c, &e.flow, now) || n >= EXPIRE_BATCH) {
 			in_progress++;
 			continue;
 		}
@@ -212,9 +219,10 @@ __u64 collector_expire(struct collector *c)
 	}
 	count_evictions(c);
 	for (i = 0; i < n; i++) {
-		/* The kernel may have finished it meanwhile: it reports then. */
-		if (bpf_map_lookup_elem(fd, &expired[i], &e.flow) ||
-		    bpf_map_delete_elem(fd, &expired[i]))
+		/* The kernel may have finished it meanwhile (it reports then),
+		 * or seen a packet of it since the walk. */
+		if (bpf_map_lookup_elem(fd, &expired[i], &e.flow) || e.flow.phase == PHASE_DONE ||
+		    !flow_idle(c, &e.flow, now) || bpf_map_delete_elem(fd, &expired[i]))
 			continue;
 		__atomic_fetch_sub(&c->skel->bss->flow_slots[flow_slot(&expired[i])], 1,
 				   __ATOMIC_RELAXED);

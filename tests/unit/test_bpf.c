@@ -1179,6 +1179,34 @@ static void test_evictions(void)
 	reset("evictions_done");
 }
 
+/*
+ * Expiry reads its clock once, then walks the flows: a packet handled during
+ * the walk leaves a flow last seen after that clock. Such a flow is not idle
+ * (the difference must not wrap around); one idle for the timeout is.
+ */
+static void test_expiry_clock(void)
+{
+	static const __u64 t0 = 1700000000ULL * 1000000000ULL;
+	struct collector col = { .timeout_ns = 10 * 1000000000ULL, .capture_ns = t0 - 1000 };
+
+	reset("expiry_clock");
+	skel->bss->clock_override_ns = t0;
+	CHECK(!collector_init(&col, skel), "collector_init");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	CHECK(collector_expire(&col) == 1 && col.agg->total == 0,
+	      "a flow seen after the expiry clock was expired (%llu events)",
+	      (unsigned long long)col.agg->total);
+	col.capture_ns = t0 + 9 * 1000000000ULL;
+	CHECK(collector_expire(&col) == 1 && col.agg->total == 0, "expired before the timeout");
+	col.capture_ns = t0 + 11 * 1000000000ULL;
+	CHECK(collector_expire(&col) == 0 && col.agg->total == 1 && col.agg->success == 0,
+	      "idle flow not expired: %llu", (unsigned long long)col.agg->total);
+	collector_free(&col);
+	skel->bss->clock_override_ns = 0;
+	reset("expiry_clock_done");
+}
+
 /* The bounds tests, in a skeleton of their own. */
 static void test_bounds(void)
 {
@@ -1360,6 +1388,7 @@ int main(void)
 	test_split_hellos();
 	test_split_hello_cut();
 	test_reordered_first_segments();
+	test_expiry_clock();
 	test_layouts();
 	test_fragment_skipped();
 	test_unwatched_port();
