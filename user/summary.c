@@ -139,38 +139,39 @@ void summary_rates_line(FILE *out, const struct aggregate *a, __u64 now_ns)
 		r.handshakes_per_sec, r.failures_per_sec, 100.0 * r.failure_ratio);
 }
 
+/* A line for each counter that is not zero: "N" and then the text. */
+static const struct {
+	enum tlsnoop_stat stat;
+	const char *prefix, *text;
+} counter_lines[] = {
+	{ STAT_RINGBUF_DROPS, "WARNING: ", "events lost: ring buffer full" },
+	{ STAT_FLOW_FULL, "WARNING: ", "connections not tracked: flow table full" },
+	{ STAT_FLOWS_EVICTED, "WARNING: ", "handshakes evicted from the full flow table before "
+	  "their outcome: not reported (raise --max-flows)" },
+	{ STAT_CLIENT_OVER_BUDGET, "WARNING: ", "new handshakes not tracked: their client was "
+	  "over its budget (--per-client-rate)" },
+	{ STAT_HELLO_LOST, "WARNING: ", "ClientHellos lost before their outcome (ring buffer "
+	  "full or hello held too long): those events lack SNI and offers" },
+	{ STAT_DESYNC, "note: ", "times a record stream was picked up again after missed or "
+	  "malformed bytes" },
+	{ STAT_FRAGMENTS, "note: ", "IP fragments skipped (ports unknown)" },
+	{ STAT_HELLO_TRUNCATED, "note: ", "ClientHellos longer than 4096 bytes parsed in part" },
+};
+
+_Static_assert(TLSNOOP_HELLO_MAX == 4096, "the note on long ClientHellos names the size");
+
 static void print_notes(FILE *out, const __u64 *stats, __u64 in_progress)
 {
+	size_t i;
+
 	if (in_progress)
 		fprintf(out, "handshakes still in progress (not reported): %llu\n",
 			(unsigned long long)in_progress);
-	if (stats[STAT_RINGBUF_DROPS])
-		fprintf(out, "WARNING: %llu events lost: ring buffer full\n",
-			(unsigned long long)stats[STAT_RINGBUF_DROPS]);
-	if (stats[STAT_FLOW_FULL])
-		fprintf(out, "WARNING: %llu connections not tracked: flow table full\n",
-			(unsigned long long)stats[STAT_FLOW_FULL]);
-	if (stats[STAT_FLOWS_EVICTED])
-		fprintf(out, "WARNING: %llu handshakes evicted from the full flow table before "
-			"their outcome: not reported (raise --max-flows)\n",
-			(unsigned long long)stats[STAT_FLOWS_EVICTED]);
-	if (stats[STAT_CLIENT_OVER_BUDGET])
-		fprintf(out, "WARNING: %llu new handshakes not tracked: their client was over its "
-			"budget (--per-client-rate)\n",
-			(unsigned long long)stats[STAT_CLIENT_OVER_BUDGET]);
-	if (stats[STAT_HELLO_LOST])
-		fprintf(out, "WARNING: %llu ClientHellos lost before their outcome (ring buffer "
-			"full or hello held too long): those events lack SNI and offers\n",
-			(unsigned long long)stats[STAT_HELLO_LOST]);
-	if (stats[STAT_DESYNC])
-		fprintf(out, "note: %llu times a record stream was picked up again after "
-			"missed or malformed bytes\n", (unsigned long long)stats[STAT_DESYNC]);
-	if (stats[STAT_FRAGMENTS])
-		fprintf(out, "note: %llu IP fragments skipped (ports unknown)\n",
-			(unsigned long long)stats[STAT_FRAGMENTS]);
-	if (stats[STAT_HELLO_TRUNCATED])
-		fprintf(out, "note: %llu ClientHellos longer than %d bytes parsed in part\n",
-			(unsigned long long)stats[STAT_HELLO_TRUNCATED], TLSNOOP_HELLO_MAX);
+	for (i = 0; i < sizeof(counter_lines) / sizeof(counter_lines[0]); i++)
+		if (stats[counter_lines[i].stat])
+			fprintf(out, "%s%llu %s\n", counter_lines[i].prefix,
+				(unsigned long long)stats[counter_lines[i].stat],
+				counter_lines[i].text);
 }
 
 void summary_print(FILE *out, const struct aggregate *a, const __u64 *stats, __u64 in_progress,
