@@ -292,28 +292,19 @@ void metrics_count(struct metrics *m, const struct report *r)
 					      version_index(r), failure_side(r))]++;
 }
 
-void metrics_set_ringbuf_dropped(struct metrics *m, __u64 dropped)
-{
-	if (m)
-		m->ringbuf_dropped = dropped;
-}
-
 void metrics_set_flows_tracked(struct metrics *m, __u64 in_progress)
 {
 	if (m)
 		m->flows_tracked = in_progress;
 }
 
-void metrics_set_flows_evicted(struct metrics *m, __u64 evicted)
+void metrics_set_counters(struct metrics *m, const __u64 *stats)
 {
-	if (m)
-		m->flows_evicted = evicted;
-}
-
-void metrics_set_events_suppressed(struct metrics *m, __u64 suppressed)
-{
-	if (m)
-		m->events_suppressed = suppressed;
+	if (!m)
+		return;
+	m->ringbuf_dropped = stats[STAT_RINGBUF_DROPS];
+	m->flows_evicted = stats[STAT_FLOWS_EVICTED];
+	m->events_suppressed = stats[STAT_CLIENT_OVER_BUDGET];
 }
 
 /* ---------------------------------------------------------------- exposition */

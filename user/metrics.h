@@ -44,10 +44,9 @@ int metrics_listen(struct metrics *m, struct metrics_addr *a);
 /* Count one reported handshake. These do nothing when m is NULL. */
 void metrics_count(struct metrics *m, const struct report *r);
 /* The values read from the kernel and the flow table once a second. */
-void metrics_set_ringbuf_dropped(struct metrics *m, __u64 dropped);
 void metrics_set_flows_tracked(struct metrics *m, __u64 in_progress);
-void metrics_set_flows_evicted(struct metrics *m, __u64 evicted);
-void metrics_set_events_suppressed(struct metrics *m, __u64 suppressed);
+/* The kernel counters (collector_stats()): drops, evictions, suppressions. */
+void metrics_set_counters(struct metrics *m, const __u64 *stats);
 
 /*
  * Wait up to timeout_ms for other_fd (the ring buffer's epoll fd) to become

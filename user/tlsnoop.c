@@ -224,9 +224,7 @@ static void refresh_metrics(struct collector *c)
 	if (!c->metrics)
 		return;
 	collector_stats(c, stats);
-	metrics_set_ringbuf_dropped(c->metrics, stats[STAT_RINGBUF_DROPS]);
-	metrics_set_flows_evicted(c->metrics, stats[STAT_FLOWS_EVICTED]);
-	metrics_set_events_suppressed(c->metrics, stats[STAT_CLIENT_OVER_BUDGET]);
+	metrics_set_counters(c->metrics, stats);
 }
 
 static int run(struct collector *c, const struct options *o, struct top_view *top,

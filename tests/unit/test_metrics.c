@@ -129,10 +129,11 @@ static struct metrics *known_metrics(void)
 	/* 443: idle past the timeout, 12 s: above every finite bucket. */
 	e = ev(END_TIMEOUT, 443, 12000 * MS);
 	count(m, &e);
-	metrics_set_ringbuf_dropped(m, 5);
+	__u64 stats[STAT_MAX] = { [STAT_RINGBUF_DROPS] = 5, [STAT_FLOWS_EVICTED] = 11,
+				  [STAT_CLIENT_OVER_BUDGET] = 13 };
+
 	metrics_set_flows_tracked(m, 3);
-	metrics_set_flows_evicted(m, 11);
-	metrics_set_events_suppressed(m, 13);
+	metrics_set_counters(m, stats);
 	return m;
 }
 
