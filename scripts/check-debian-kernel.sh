@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Boot Debian 12's own 6.1 kernel under qemu and run the BPF programs' tests in it.
+#
+# Usage (root, Debian 12, after `make unit`): sudo scripts/check-debian-kernel.sh
+#
+# Needs network access to Debian's apt mirrors only. It installs qemu-system-x86 and
+# busybox-static if missing, fetches the newest linux-image-6.1.0-*-amd64 package with
+# `apt-get download` (extracted, never installed on this host), builds an initramfs of
+# busybox, ./tlsnoop, .output/test_bpf and their shared libraries, boots it (KVM when
+# /dev/kvm exists, else TCG) and runs .output/test_bpf (loads the real programs, then
+# the BPF_PROG_TEST_RUN checks) and ./tlsnoop -V inside. No network inside the guest.
+# Debian's 6.1 config builds BPF, BTF, bpffs, debugfs and the 8250 serial console in:
+# no module is needed.
+#
+# Ends with one line:  PASS|FAIL kernel <release> (<package> <version>): test_bpf N passed, N failed
+# and exits 0 on PASS.
+#
+# Environment: KPKG=linux-image-6.1.0-NN-amd64 to pick a package, QEMU_TIMEOUT (seconds,
+# default 900), QEMU_MEM (MiB, default 1024), WORK (default .output/debian-kernel),
+# QEMU_ACCEL=tcg to skip KVM, KVM_PROBE (seconds a KVM guest gets to reach /init before the
+# TCG fallback, default 60; nested KVM can hang or abort).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
+QEMU_MEM=${QEMU_MEM:-1024}
+WORK=${WORK:-$repo/.output/debian-kernel}
+start=$(date +%s)
+
+die() { echo "check-debian-kernel: $*" >&2; echo "FAIL kernel ? : $*"; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+grep -q '^VERSION_ID="12"' /etc/os-release 2>/dev/null \
+	|| echo "check-debian-kernel: warning: not Debian 12; apt may not offer its 6.1 kernel" >&2
+for f in tlsnoop .output/test_bpf; do
+	[ -x "$f" ] || die "$f missing: run make unit first"
+done
+
+# 1. Tools.
+export DEBIAN_FRONTEND=noninteractive
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' \
+	|| need+=(busybox-static)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "check-debian-kernel: installing ${need[*]}"
+	timeout 300 apt-get update -qq || die "apt-get update failed or timed out"
+	timeout 600 apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null \
+		|| die "apt-get install ${need[*]} failed or timed out"
+fi
+
+# 2. The kernel package: the newest linux-image-6.1.0-N-amd64 apt knows of.
+mkdir -p "$WORK"
+cd "$WORK"
+if [ -z "${KPKG:-}" ]; then
+	KPKG=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' \
+		| awk '{print $1}' | sort -V | tail -1)
+	if [ -z "$KPKG" ]; then
+		timeout 300 apt-get update -qq || die "apt-get update failed or timed out"
+		KPKG=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' \
+			| awk '{print $1}' | sort -V | tail -1)
+	fi
+fi
+[ -n "$KPKG" ] || die "no linux-image-6.1.0-*-amd64 package in apt's lists"
+deb=$(ls -1 "${KPKG}"_*.deb 2>/dev/null | tail -1 || true)
+if [ -z "$deb" ]; then
+	echo "check-debian-kernel: downloading $KPKG"
+	timeout 600 apt-get download -q "$KPKG" >/dev/null 2>&1 \
+		|| die "apt-get download $KPKG failed or timed out"
+	deb=$(ls -1 "${KPKG}"_*.deb | tail -1)
+fi
+kver=$(dpkg-deb -f "$deb" Version)
+krel=${KPKG#linux-image-}
+rm -rf kpkg && mkdir kpkg
+dpkg-deb -x "$deb" kpkg
+vmlinuz=kpkg/boot/vmlinuz-$krel
+[ -f "$vmlinuz" ] || die "$deb holds no boot/vmlinuz-$krel"
+echo "check-debian-kernel: kernel $krel from $KPKG $kver"
+
+# 3. The initramfs: busybox, the two binaries, their libraries and the loader.
+rm -rf root && mkdir -p root/{bin,dev,proc,sys,tmp,lib64,tlsnoop/.output}
+cp /bin/busybox root/bin/busybox
+cp "$repo/tlsnoop" root/tlsnoop/tlsnoop
+cp "$repo/.output/test_bpf" root/tlsnoop/.output/test_bpf
+for lib in $(ldd "$repo/tlsnoop" "$repo/.output/test_bpf" \
+	| awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' | sort -u); do
+	mkdir -p "root$(dirname "$lib")"
+	cp -L "$lib" "root$lib"
+done
+# Under merged /usr, ldd may name libraries by /usr/lib or /lib: make both resolve.
+[ -d root/usr/lib ] && [ ! -e root/lib ] && ln -s usr/lib root/lib
+[ -d root/lib ] && [ ! -e root/usr/lib ] && mkdir -p root/usr && ln -s ../lib root/usr/lib
+cat >root/init <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t bpf bpf /sys/fs/bpf
+mount -t debugfs debugfs /sys/kernel/debug
+echo "@@KERNEL $(uname -r) | $(cat /proc/version)"
+[ -f /sys/kernel/btf/vmlinux ] && echo "@@BTF yes" || echo "@@BTF no"
+cd /tlsnoop
+echo "@@RUN .output/test_bpf"
+./.output/test_bpf 2>&1
+echo "@@TEST_BPF_RC $?"
+echo "@@RUN ./tlsnoop -V"
+./tlsnoop -V 2>&1
+echo "@@TLSNOOP_V_RC $?"
+echo "@@DONE"
+poweroff -f
+EOF
+chmod +x root/init
+(cd root && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1) >initramfs.gz
+
+# 4. Boot. panic=-1 and -no-reboot: any panic ends qemu at once.
+# boot ACCEL: runs qemu, bounded by QEMU_TIMEOUT; with KVM, gives up (status 125) when the
+# guest has not reached /init within KVM_PROBE seconds (nested KVM can hang or abort).
+boot() {
+	local accel=(-accel tcg) pid waited=0
+	[ "$1" = kvm ] && accel=(-enable-kvm -cpu host,-arch-capabilities)
+	echo "check-debian-kernel: booting with $1 (timeout ${QEMU_TIMEOUT}s)"
+	: >console.log
+	timeout "$QEMU_TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -m "$QEMU_MEM" -smp 2 \
+		"${accel[@]}" -nic none -kernel "$vmlinuz" -initrd initramfs.gz \
+		-append "console=ttyS0 panic=-1 rdinit=/init loglevel=4" </dev/null \
+		>console.raw 2>&1 &
+	pid=$!
+	if [ "$1" = kvm ]; then
+		while kill -0 "$pid" 2>/dev/null && ! grep -q '@@KERNEL' console.raw; do
+			if [ "$waited" -ge "${KVM_PROBE:-60}" ]; then
+				kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+				tr -d '\r\000' <console.raw >console.log
+				return 125
+			fi
+			sleep 1; waited=$((waited + 1))
+		done
+	fi
+	wait "$pid"
+	local rc=$?
+	tr -d '\r\000' <console.raw >console.log
+	grep -q '@@KERNEL' console.log || [ "$rc" -eq 124 ] || return 125
+	return "$rc"
+}
+set +e
+qrc=125
+if [ -w /dev/kvm ] && [ "${QEMU_ACCEL:-}" != tcg ]; then
+	boot kvm; qrc=$?
+	[ "$qrc" -eq 125 ] && echo "check-debian-kernel: KVM guest did not boot; falling back to TCG" \
+		&& tail -3 console.log >&2
+fi
+[ "$qrc" -eq 125 ] && { boot tcg; qrc=$?; }
+set -e
+secs=$(( $(date +%s) - start ))
+
+# 5. Verdict.
+set +o pipefail
+sed -n '/@@KERNEL/,/^@@DONE/p' console.log | tail -n 200
+running=$(grep -o '@@KERNEL [^ ]*' console.log | head -1 | cut -d' ' -f2)
+trc=$(sed -n 's/^@@TEST_BPF_RC //p' console.log)
+vrc=$(sed -n 's/^@@TLSNOOP_V_RC //p' console.log)
+summary=$(sed -n '/^@@RUN .output\/test_bpf/,/^@@TEST_BPF_RC/p' console.log \
+	| grep -Eo '[0-9]+ passed, [0-9]+ failed' | tail -1)
+# A verifier rejection: the function being verified and the message before "processed".
+verr=$(grep -B1 '^processed [0-9]* insns' console.log | grep -v '^processed\|^--' | head -1)
+vfunc=$(grep -o '^Validating [^ ]*' console.log | tail -1)
+line="kernel ${running:-?} ($KPKG $kver): test_bpf ${summary:-no summary (rc ${trc:-?})}"
+line+="; tlsnoop -V rc=${vrc:-?}; ${secs}s; log $WORK/console.log"
+[ -n "$verr" ] && line+="; verifier: ${vfunc:+$vfunc: }$verr"
+if [ "$qrc" -eq 124 ]; then
+	echo "FAIL $line; qemu timed out after ${QEMU_TIMEOUT}s"
+	exit 1
+fi
+if [ "$trc" = 0 ] && [ "$vrc" = 0 ] && grep -Eq '^[0-9]+ passed, 0 failed$' <<<"$summary"; then
+	echo "PASS $line"
+	exit 0
+fi
+echo "FAIL $line"
+exit 1
