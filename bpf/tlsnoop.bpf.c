@@ -74,6 +74,11 @@ struct {
 	__type(value, struct packet_buf);
 } packet_scratch SEC(".maps");
 
+/* Room for a flow key handed to a map helper, one per CPU (flow.h:
+ * key_in_map); more CPUs than slots would share them. */
+#define TLSNOOP_KEY_SLOTS 512
+struct flow_key key_slots[TLSNOOP_KEY_SLOTS];
+
 /* Never written: the initial value of a new flow. */
 struct flow zero_flow;
 
