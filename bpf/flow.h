@@ -218,6 +218,13 @@ static __always_inline void flow_emit(struct flow *f, struct flow_key *key, __u8
 		key_delete(&hello_bufs, key);
 }
 
+/*
+ * A length from 1 to `max` (a power of two), already checked to be so, in a
+ * form whose lower bound 6.1's verifier also sees (it does not learn one from
+ * a comparison with 0); the value is unchanged.
+ */
+#define LEN_1_TO(len, max)	((((len) - 1) & ((max) - 1)) + 1)
+
 /* Copy n segment bytes into a reassembly buffer at `at`, in masked chunks. */
 static __always_inline void hello_append(void *ctx, bool xdp, struct hello_buf *hb,
 					 __u64 src, __u64 at, __u64 n)
@@ -234,7 +241,7 @@ static __always_inline void hello_append(void *ctx, bool xdp, struct hello_buf *
 		if (chunk < 1)
 			break;
 		if (ctx_load(ctx, xdp, src + done, &hb->data[(at + done) & TLSNOOP_HELLO_MASK],
-			     chunk))
+			     LEN_1_TO(chunk, HELLO_CHUNK)))
 			break;
 		done += chunk;
 	}
@@ -262,7 +269,8 @@ static __always_inline void client_hello_record(void *ctx, bool xdp, struct flow
 		have = want;
 	if (have < 1 || have > TLSNOOP_HELLO_MAX)
 		return;
-	if (ctx_load(ctx, xdp, j->payload_off + j->off, hb->data, have))
+	if (ctx_load(ctx, xdp, j->payload_off + j->off, hb->data,
+		     LEN_1_TO(have, TLSNOOP_HELLO_MAX)))
 		return;
 	if (have == want) {
 		client_hello_seen(f, key, hb, have, 0);
@@ -330,7 +338,8 @@ static __always_inline void server_hello_record(void *ctx, bool xdp, struct flow
 		have = TLSNOOP_HELLO_MAX;
 	if (have < 1)
 		return;
-	if (ctx_load(ctx, xdp, j->payload_off + j->off, hb->data, have))
+	if (ctx_load(ctx, xdp, j->payload_off + j->off, hb->data,
+		     LEN_1_TO(have, TLSNOOP_HELLO_MAX)))
 		return;
 	/* A HelloRetryRequest is followed by a second ClientHello and the
 	 * real ServerHello: only that one says what was negotiated. */
@@ -581,7 +590,7 @@ static __always_inline int first_payload(void *ctx, bool xdp, struct flow *f,
 
 	if (n > TLSNOOP_PEEK_MAX)
 		n = TLSNOOP_PEEK_MAX;
-	if (n < 1 || ctx_load(ctx, xdp, j->payload_off, b, n))
+	if (n < 1 || ctx_load(ctx, xdp, j->payload_off, b, LEN_1_TO(n, TLSNOOP_PEEK_MAX)))
 		return SEGMENT_GO_ON;
 	if (side == SIDE_CLIENT && (b[0] & 0x80) && b[2] == TLS_HS_CLIENT_HELLO) {
 		f->ch.flags |= HELLO_SEEN | HELLO_SSLV2;
@@ -849,7 +858,10 @@ static __always_inline void packet_copy(void *ctx, bool xdp, struct flow *f,
 		return;
 	}
 	pb = bpf_map_lookup_elem(&packet_scratch, &zero);
-	if (!pb || len < 1 || ctx_load(ctx, xdp, 0, pb->data, len))
+	if (!pb || len < 1)
+		return;
+	len = LEN_1_TO(len, TLSNOOP_PACKET_SNAP);
+	if (ctx_load(ctx, xdp, 0, pb->data, len))
 		return;
 	pb->rec.type = REC_PACKET;
 	pb->rec.len = len;
