@@ -116,7 +116,7 @@ bench: deps
 	$(MAKE) all $(OUTPUT)/bench_bpf $(OUTPUT)/bench_aggregate $(OUTPUT)/bench_flood
 	bench/run.sh
 
-$(OUTPUT)/bench_bpf: bench/bench_bpf.c tests/unit/*.h $(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h \
+$(OUTPUT)/bench_bpf: bench/bench_bpf.c bench/bench.h tests/unit/*.h $(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h \
 		$(OUTPUT)/baseline.skel.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -Itests/unit $< $(LDLIBS) $(LDFLAGS) -o $@
 
@@ -124,7 +124,7 @@ $(OUTPUT)/bench_aggregate: bench/bench_aggregate.c tests/unit/synth.h $(USER_OBJ
 	$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) $(LDFLAGS) -o $@
 
 # The flood runs the real collector beside the programs.
-$(OUTPUT)/bench_flood: bench/bench_flood.c tests/unit/pkt.h $(USER_OBJS) $(OUTPUT)/baseline.skel.h
+$(OUTPUT)/bench_flood: bench/bench_flood.c bench/bench.h tests/unit/pkt.h $(USER_OBJS) $(OUTPUT)/baseline.skel.h
 	$(CC) $(CFLAGS) -Itests/unit $< $(USER_OBJS) $(LDLIBS) $(LDFLAGS) -o $@
 
 # Installation (DESTDIR for staging). The settings file is not overwritten.

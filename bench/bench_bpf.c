@@ -40,12 +40,13 @@
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#define BENCH_NAME "bench_bpf"
+#include "bench.h"
 #include "pkt.h"
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
 #include "baseline.skel.h"
 
-#define XDP_PASS_	2
 #define RUNS_MAX	15
 #define VLOG_SIZE	(1 << 16)
 /* Ring-buffer room per packet is sized for a ClientHello up to this size. */
@@ -83,12 +84,6 @@ static int runs = 5, cpu = -1, only;
 static __u32 repeat = 1000000, reset_calls = 200000, chunk;
 static bool with_stats, with_packets;
 static char vlog[VLOG_SIZE], vlog_tc[VLOG_SIZE];
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_bpf: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -150,21 +145,6 @@ static void flows_clear(void)
 	while (!bpf_map_get_next_key(flows_fd, NULL, &k))
 		if (!bpf_map_delete_elem(flows_fd, &k))
 			skel->bss->flow_slots[flow_slot(&k)]--;
-}
-
-/* One BPF_PROG_TEST_RUN call; returns its average ns per repetition. */
-static __u32 test_run(int fd, const struct pkt *p, __u32 n)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->buf, .data_size_in = p->len,
-		    .repeat = n);
-
-	if (bpf_prog_test_run_opts(fd, &o))
-		die("BPF_PROG_TEST_RUN");
-	if (o.retval != XDP_PASS_) {
-		fprintf(stderr, "bench_bpf: verdict %u is not XDP_PASS\n", o.retval);
-		exit(1);
-	}
-	return o.duration;
 }
 
 /*

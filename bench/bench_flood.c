@@ -28,6 +28,8 @@
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#define BENCH_NAME "bench_flood"
+#include "bench.h"
 #include "pkt.h"
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
@@ -35,7 +37,6 @@
 #include "collect.h"
 #include "diagnose.h"
 
-#define XDP_PASS_	2
 #define NOISY_PACKETS	60000
 #define POLL_NS		100000000ULL	/* the collector's ring-buffer poll */
 #define EXPIRE_NS	1000000000ULL	/* its expiry walk */
@@ -49,12 +50,6 @@ static int tls_fd, base_fd;
 static __u32 n_packets = 2000000, n_addresses = 1000000;
 static int cpu = -1;
 static bool no_budget;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_flood: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static __u64 now_ns(void)
 {
@@ -70,21 +65,6 @@ static long peak_rss_kib(void)
 
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_maxrss;
-}
-
-/* One BPF_PROG_TEST_RUN call; its average ns per repetition. */
-static __u32 test_run(int fd, const struct pkt *p, __u32 repeat)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->buf, .data_size_in = p->len,
-		    .repeat = repeat);
-
-	if (bpf_prog_test_run_opts(fd, &o))
-		die("BPF_PROG_TEST_RUN");
-	if (o.retval != XDP_PASS_) {
-		fprintf(stderr, "bench_flood: verdict %u is not XDP_PASS\n", o.retval);
-		exit(1);
-	}
-	return o.duration;
 }
 
 static __u64 stat_kernel(enum tlsnoop_stat s)
