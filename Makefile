@@ -5,11 +5,11 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
 ARCH := $(shell uname -m | sed 's/x86_64/x86/' | sed 's/aarch64/arm64/')
-PKGS := libbpf libelf zlib libpcap libcrypto libssl
+PKGS := libxdp libbpf libelf zlib libpcap libcrypto libssl
 
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -I$(OUTPUT) -Ibpf -Iuser
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lelf -lz -lpcap -lcrypto -lssl)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lelf -lz -lpcap -lcrypto -lssl)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Ivmlinux -Ibpf -I$(OUTPUT)
 
@@ -40,6 +40,12 @@ $(OUTPUT)/tlsnoop.skel.h: $(OUTPUT)/tlsnoop.bpf.o
 
 # Benchmark baseline: an XDP program that only returns XDP_PASS.
 $(OUTPUT)/baseline.bpf.o: bench/baseline.bpf.c | $(OUTPUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(BPFTOOL) gen object $@ $@.tmp
+	rm -f $@.tmp
+
+# Another XDP program, for the coexistence tests.
+$(OUTPUT)/xdp_other.bpf.o: tests/bpf/xdp_other.bpf.c | $(OUTPUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(BPFTOOL) gen object $@ $@.tmp
 	rm -f $@.tmp
@@ -103,6 +109,7 @@ unit: $(OUTPUT)/test_aggregate
 unit: $(OUTPUT)/test_fingerprint
 unit: $(OUTPUT)/test_policy
 unit: $(OUTPUT)/fuzz/bpf_packets
+unit: $(OUTPUT)/xdp_other.bpf.o
 
 test: deps
 	$(MAKE) all unit

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Boot Debian 12's own 6.1 kernel under qemu and run the BPF programs' tests in it.
+# Boot Debian 12's own 6.1 kernel under qemu and run the BPF programs' tests in it, and
+# tests/guest/xdp_coexist.sh: tlsnoop beside another XDP program through libxdp's
+# dispatcher, which needs BPF extension programs (freplace), a kernel feature Debian's
+# kernel has and some VM kernels (this project's CI among them) lack.
 #
 # Usage (root, Debian 12, after `make unit`): sudo scripts/check-debian-kernel.sh
 #
 # Needs network access to Debian's apt mirrors only. It installs qemu-system-x86 and
 # busybox-static if missing, fetches the newest linux-image-6.1.0-*-amd64 package with
 # `apt-get download` (extracted, never installed on this host), builds an initramfs of
-# busybox, ./tlsnoop, .output/test_bpf and their shared libraries, boots it (KVM when
-# /dev/kvm exists, else TCG) and runs .output/test_bpf (loads the real programs, then
-# the BPF_PROG_TEST_RUN checks) and ./tlsnoop -V inside. No network inside the guest.
-# Debian's 6.1 config builds BPF, BTF, bpffs, debugfs and the 8250 serial console in:
-# no module is needed.
+# busybox, ./tlsnoop, .output/test_bpf, xdp-loader, bpftool, libxdp's dispatcher, the
+# coexistence test's program and their shared libraries, boots it (KVM when /dev/kvm
+# exists, else TCG) and runs .output/test_bpf (loads the real programs, then the
+# BPF_PROG_TEST_RUN checks), ./tlsnoop -V and the coexistence test (on lo) inside. No
+# network leaves the guest.
+# Debian's 6.1 config builds BPF, BTF, bpffs, debugfs and the 8250 serial console in; the
+# clsact qdisc and cls_bpf, for tlsnoop's TC hooks, are modules loaded from the package.
 #
-# Ends with one line:  PASS|FAIL kernel <release> (<package> <version>): test_bpf N passed, N failed
-# and exits 0 on PASS.
+# Ends with two lines:  PASS|FAIL kernel <release> (<package> <version>): test_bpf N passed,
+# N failed; coexistence N passed, N failed ...  and the sum, "N passed, N failed" (for
+# tests/run.sh). Exits 0 on PASS.
 #
 # Environment: KPKG=linux-image-6.1.0-NN-amd64 to pick a package, QEMU_TIMEOUT (seconds,
 # default 900), QEMU_MEM (MiB, default 1024), WORK (default .output/debian-kernel),
@@ -33,8 +39,8 @@ die() { echo "check-debian-kernel: $*" >&2; echo "FAIL kernel ? : $*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 grep -q '^VERSION_ID="12"' /etc/os-release 2>/dev/null \
 	|| echo "check-debian-kernel: warning: not Debian 12; apt may not offer its 6.1 kernel" >&2
-for f in tlsnoop .output/test_bpf; do
-	[ -x "$f" ] || die "$f missing: run make unit first"
+for f in tlsnoop .output/test_bpf .output/xdp_other.bpf.o; do
+	[ -e "$f" ] || die "$f missing: run make unit first"
 done
 
 # 1. Tools.
@@ -79,11 +85,24 @@ vmlinuz=kpkg/boot/vmlinuz-$krel
 echo "check-debian-kernel: kernel $krel from $KPKG $kver"
 
 # 3. The initramfs: busybox, the two binaries, their libraries and the loader.
-rm -rf root && mkdir -p root/{bin,dev,proc,sys,tmp,lib64,tlsnoop/.output}
+rm -rf root && mkdir -p root/{bin,dev,proc,sys,tmp,run,lib64,tlsnoop/.output}
 cp /bin/busybox root/bin/busybox
 cp "$repo/tlsnoop" root/tlsnoop/tlsnoop
-cp "$repo/.output/test_bpf" root/tlsnoop/.output/test_bpf
-for lib in $(ldd "$repo/tlsnoop" "$repo/.output/test_bpf" \
+cp "$repo/.output/test_bpf" "$repo/.output/xdp_other.bpf.o" root/tlsnoop/.output/
+cp "$repo/tests/guest/xdp_coexist.sh" root/tlsnoop/
+# The TC hooks: clsact and cls_bpf are modules in Debian's build.
+mkdir -p root/modules
+for m in sch_ingress cls_bpf; do
+	cp kpkg/lib/modules/"$krel"/kernel/net/sched/$m.ko root/modules/ \
+		|| die "$KPKG holds no $m.ko"
+done
+tools=$(command -v xdp-loader bpftool) || die "xdp-loader or bpftool missing: sudo scripts/deps.sh"
+dispatcher=$(dpkg -L libxdp1 | grep '/xdp-dispatcher.o$' | head -1)
+[ -n "$dispatcher" ] || die "libxdp's xdp-dispatcher.o missing: sudo scripts/deps.sh"
+mkdir -p "root$(dirname "$dispatcher")" root/sbin
+cp "$dispatcher" "root$dispatcher"
+cp $tools root/sbin/
+for lib in $(ldd "$repo/tlsnoop" "$repo/.output/test_bpf" $tools \
 	| awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' | sort -u); do
 	mkdir -p "root$(dirname "$lib")"
 	cp -L "$lib" "root$lib"
@@ -109,6 +128,10 @@ echo "@@TEST_BPF_RC $?"
 echo "@@RUN ./tlsnoop -V"
 ./tlsnoop -V 2>&1
 echo "@@TLSNOOP_V_RC $?"
+echo "@@RUN xdp_coexist.sh"
+insmod /modules/sch_ingress.ko && insmod /modules/cls_bpf.ko
+PATH=/bin:/sbin ./xdp_coexist.sh 2>&1
+echo "@@COEXIST_RC $?"
 echo "@@DONE"
 poweroff -f
 EOF
@@ -163,19 +186,31 @@ trc=$(sed -n 's/^@@TEST_BPF_RC //p' console.log)
 vrc=$(sed -n 's/^@@TLSNOOP_V_RC //p' console.log)
 summary=$(sed -n '/^@@RUN .output\/test_bpf/,/^@@TEST_BPF_RC/p' console.log \
 	| grep -Eo '[0-9]+ passed, [0-9]+ failed' | tail -1)
+crc=$(sed -n 's/^@@COEXIST_RC //p' console.log)
+coexist=$(sed -n '/^@@RUN xdp_coexist.sh/,/^@@COEXIST_RC/p' console.log \
+	| grep -Eo '^[0-9]+ passed, [0-9]+ failed' | tail -1)
 # A verifier rejection: the function being verified and the message before "processed".
 verr=$(grep -B1 '^processed [0-9]* insns' console.log | grep -v '^processed\|^--' | head -1)
 vfunc=$(grep -o '^Validating [^ ]*' console.log | tail -1)
 line="kernel ${running:-?} ($KPKG $kver): test_bpf ${summary:-no summary (rc ${trc:-?})}"
-line+="; tlsnoop -V rc=${vrc:-?}; ${secs}s; log $WORK/console.log"
+line+="; tlsnoop -V rc=${vrc:-?}; coexistence ${coexist:-no summary (rc ${crc:-?})}"
+line+="; ${secs}s; log $WORK/console.log"
 [ -n "$verr" ] && line+="; verifier: ${vfunc:+$vfunc: }$verr"
+# The sum of both counts; -V and a summary missing count as one failure each.
+count() { grep -Eo "[0-9]+ $1" <<<"$2" | grep -Eo '[0-9]+' || echo 0; }
+passed=$(( $(count passed "$summary") + $(count passed "$coexist") ))
+failed=$(( $(count failed "$summary") + $(count failed "$coexist") ))
+failed=$(( failed + (${vrc:-1} != 0) + (${#summary} == 0) + (${#coexist} == 0) ))
 if [ "$qrc" -eq 124 ]; then
 	echo "FAIL $line; qemu timed out after ${QEMU_TIMEOUT}s"
+	echo "$passed passed, $((failed + 1)) failed"
 	exit 1
 fi
-if [ "$trc" = 0 ] && [ "$vrc" = 0 ] && grep -Eq '^[0-9]+ passed, 0 failed$' <<<"$summary"; then
+if [ "$trc" = 0 ] && [ "$crc" = 0 ] && [ "$failed" -eq 0 ]; then
 	echo "PASS $line"
+	echo "$passed passed, 0 failed"
 	exit 0
 fi
 echo "FAIL $line"
+echo "$passed passed, $((failed > 0 ? failed : 1)) failed"
 exit 1

@@ -6,14 +6,16 @@ set -euo pipefail
 pkgs=(
 	# build
 	make clang llvm gcc pkg-config libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libssl-dev
-	bpftool libpcap-dev
+	bpftool libpcap-dev libxdp-dev
 	# clang's libFuzzer and sanitizer runtimes: only recommended by clang-14
 	libclang-rt-14-dev
 	# lab, tests and demo
 	iproute2 nginx-light haproxy openssl curl python3 tcpdump tshark ethtool
-	procps psmisc python3-pytest prometheus tmux time
+	procps psmisc xdp-tools python3-pytest prometheus tmux time
 	# policy ground truth: a third TLS client stack
 	gnutls-bin
+	# Debian's 6.1 kernel under qemu (scripts/check-debian-kernel.sh)
+	qemu-system-x86 busybox-static
 )
 
 missing=()

@@ -59,6 +59,11 @@ suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
 suite "BPF programs: 50,000 hostile packets" .output/fuzz/bpf_packets 50000
 suite "packet builder self-check" tests/unit/check_pkt.sh
 suite "make install: files, unit, man page, completion" tests/unit/check_install.sh
+# Debian 12's own kernel (fetched with apt-get download) under qemu: the programs load and
+# pass test_bpf on 6.1, and share an interface through libxdp's dispatcher, which needs a
+# kernel feature (BPF extension programs) this VM's kernel may lack. TCG: no KVM probe.
+suite "Debian 12's 6.1 kernel under qemu: test_bpf, XDP coexistence (libxdp)" \
+	env QEMU_ACCEL=tcg scripts/check-debian-kernel.sh
 suite "end-to-end lab, XDP ingress" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 suite "end-to-end lab, TC ingress" env TLSNOOP_E2E_HOOK=tc \
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e/test_e2e.py

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * XDP goes through a BPF link, so it goes away with the process even on
- * SIGKILL. TC filters (libbpf 1.1 has no tcx links) outlive a killed
- * process: they carry a fixed handle and priority so that the next start
- * finds and removes its own stale ones, and nobody else's.
+ * XDP goes through libxdp's dispatcher, so that tlsnoop runs beside other
+ * XDP programs on the interface (each a slot of the dispatcher, run in
+ * priority order). Its slot is pinned in bpffs and, like TC filters
+ * (libbpf 1.1 has no tcx links), outlives a killed process: both are found
+ * by name (and TC by a fixed handle and priority) at the next start and
+ * removed, ours only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,11 +23,16 @@
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 #include "attach.h"
 
 #define TC_HANDLE	0x7415
 #define TC_PRIORITY	0x7415
 #define TC_PROG_NAME	"tc_tlsnoop"
+#define XDP_PROG_NAME	"xdp_tlsnoop"
+/* Before the dispatcher's default (50): tlsnoop passes every packet on, so
+ * it sees them before a program that redirects or drops them. */
+#define XDP_RUN_PRIO	10
 #define LOCK_DIR	"/run/tlsnoop"
 
 static const enum bpf_tc_attach_point tc_points[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
@@ -106,32 +113,137 @@ static bool tc_has_filters(int ifindex, int dir)
 	return found;
 }
 
+/*
+ * libxdp loads a dispatcher slot program itself (as an extension of the
+ * dispatcher), so it needs an object not yet loaded: a second instance of
+ * tlsnoop's object holding only xdp_tlsnoop, on the skeleton's maps.
+ */
+static struct bpf_object *xdp_object_open(struct tlsnoop_bpf *skel)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = bpf_object__name(skel->obj));
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *map, *own;
+	const void *elf;
+	size_t size;
+
+	elf = tlsnoop_bpf__elf_bytes(&size);
+	obj = bpf_object__open_mem(elf, size, &opts);
+	if (!obj)
+		return NULL;
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), XDP_PROG_NAME));
+	bpf_object__for_each_map(map, obj) {
+		own = bpf_object__find_map_by_name(skel->obj, bpf_map__name(map));
+		if (!own || bpf_map__reuse_fd(map, bpf_map__fd(own))) {
+			bpf_object__close(obj);
+			errno = own ? errno : ENOENT;
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+/* Take xdp_tlsnoop slots left by a killed tlsnoop off the interface. */
+static void xdp_remove_stale(struct attachment *a)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(a->ifindex);
+	enum xdp_attach_mode mode;
+	struct xdp_program *p;
+	int removed = 0;
+
+	if (libxdp_get_error(mp) || !mp)
+		return;
+	mode = xdp_multiprog__attach_mode(mp);
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), XDP_PROG_NAME))
+			removed = !xdp_multiprog__detach(mp);
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+			if (!strcmp(xdp_program__name(p), XDP_PROG_NAME))
+				removed += !xdp_program__detach(p, a->ifindex, mode, 0);
+	}
+	xdp_multiprog__close(mp);
+	if (removed)
+		fprintf(stderr, "tlsnoop: removed a stale tlsnoop XDP program from %s\n",
+			a->ifname);
+}
+
+/*
+ * What holds the interface's XDP slot already: nothing (0), libxdp's
+ * dispatcher (0, *mode its mode, which ours must share), or a program
+ * attached without it, which cannot share (-1, after saying so).
+ */
+static int xdp_slot_check(struct attachment *a, enum xdp_attach_mode *mode)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(a->ifindex);
+	struct xdp_program *p;
+	int err = 0;
+
+	*mode = XDP_MODE_UNSPEC;
+	if (libxdp_get_error(mp) || !mp)
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		fprintf(stderr, "tlsnoop: the XDP slot of %s is taken by %s, attached without "
+			"libxdp's dispatcher (directly, or on a kernel without the BPF extension "
+			"programs it needs); run with --hook tc\n", a->ifname,
+			p ? xdp_program__name(p) : "another program");
+		err = -1;
+	} else {
+		*mode = xdp_multiprog__attach_mode(mp);
+	}
+	xdp_multiprog__close(mp);
+	return err;
+}
+
 static int xdp_attach(struct tlsnoop_bpf *skel, struct attachment *a)
 {
-	int prog_fd = bpf_program__fd(skel->progs.xdp_tlsnoop), fd, err;
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
+	enum xdp_attach_mode mode;
+	int err;
 
-	fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
-	if (fd < 0 && (errno == EBUSY || errno == EEXIST)) {
-		fprintf(stderr, "tlsnoop: the XDP slot of %s is taken by another program; "
-			"run with --hook tc\n", a->ifname);
+	xdp_remove_stale(a);
+	if (xdp_slot_check(a, &mode))
+		return -1;
+	a->xdp_obj = xdp_object_open(skel);
+	if (!a->xdp_obj) {
+		fprintf(stderr, "tlsnoop: cannot prepare the XDP program: %s\n", strerror(errno));
 		return -1;
 	}
-	if (fd < 0) {
-		err = errno;
-		opts.flags = XDP_FLAGS_SKB_MODE;
-		fd = bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
-		if (fd < 0) {
-			fprintf(stderr, "tlsnoop: cannot attach XDP to %s: %s; try --hook tc\n",
-				a->ifname, strerror(errno));
-			return -1;
-		}
-		fprintf(stderr, "tlsnoop: warning: native XDP unavailable on %s (%s); "
-			"using generic XDP\n", a->ifname, strerror(err));
-		a->xdp_generic = true;
+	a->xdp_prog = xdp_program__from_bpf_obj(a->xdp_obj, "xdp");
+	err = libxdp_get_error(a->xdp_prog);
+	if (err) {
+		a->xdp_prog = NULL;
+		fprintf(stderr, "tlsnoop: cannot prepare the XDP program: %s\n", strerror(-err));
+		return -1;
 	}
-	a->xdp_link_fd = fd;
+	xdp_program__set_run_prio(a->xdp_prog, XDP_RUN_PRIO);
+	/* Unspecified: the kernel takes native mode where the driver has it. */
+	err = xdp_program__attach(a->xdp_prog, a->ifindex, mode, 0);
+	if (err) {
+		fprintf(stderr, "tlsnoop: cannot attach XDP to %s: %s; try --hook tc\n",
+			a->ifname, strerror(-err));
+		return -1;
+	}
+	a->xdp_mode = xdp_program__is_attached(a->xdp_prog, a->ifindex);
+	a->xdp_attached = true;
+	/* Generic by choice of the kernel, not of a dispatcher already there. */
+	if (mode == XDP_MODE_UNSPEC && a->xdp_mode == XDP_MODE_SKB)
+		fprintf(stderr, "tlsnoop: warning: native XDP unavailable on %s; using generic "
+			"XDP\n", a->ifname);
 	return 0;
+}
+
+static void xdp_detach(struct attachment *a)
+{
+	if (a->xdp_attached)
+		xdp_program__detach(a->xdp_prog, a->ifindex, a->xdp_mode, 0);
+	a->xdp_attached = false;
+	xdp_program__close(a->xdp_prog);
+	a->xdp_prog = NULL;
+	bpf_object__close(a->xdp_obj);
+	a->xdp_obj = NULL;
 }
 
 /* Is the filter at our handle/priority one of ours (by program name)? */
@@ -223,9 +335,7 @@ static void detach_one(struct attachment *a)
 		bpf_tc_hook_destroy(&hook);
 	}
 	a->clsact_created = false;
-	if (a->xdp_link_fd >= 0)
-		close(a->xdp_link_fd);
-	a->xdp_link_fd = -1;
+	xdp_detach(a);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
 	a->lock_fd = -1;
@@ -259,8 +369,9 @@ void detach_all(struct attach_set *s)
 
 void attach_gone(struct attachment *a)
 {
-	/* Its filters and qdisc went with it. */
+	/* Its filters, qdisc and XDP dispatcher went with it. */
 	a->tc_attached[0] = a->tc_attached[1] = false;
+	a->xdp_attached = false;
 	a->clsact_created = false;
 	detach_one(a);
 	a->gone = true;
@@ -313,7 +424,8 @@ static const char *hooks_string(const struct attachment *a)
 {
 	if (a->hook == HOOK_TC)
 		return "tc ingress, tc egress";
-	return a->xdp_generic ? "xdp generic ingress, tc egress" : "xdp native ingress, tc egress";
+	return a->xdp_mode == XDP_MODE_SKB ? "xdp generic ingress, tc egress"
+					   : "xdp native ingress, tc egress";
 }
 
 void attach_describe(const struct attach_set *s, const char *ports, char *buf, size_t size)

@@ -20,8 +20,10 @@ struct attachment {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	enum hook_kind hook;
-	int xdp_link_fd;		/* -1 when not attached */
-	bool xdp_generic;		/* native XDP unavailable: generic mode */
+	struct bpf_object *xdp_obj;	/* xdp_tlsnoop for libxdp, on the skeleton's maps */
+	struct xdp_program *xdp_prog;
+	int xdp_mode;			/* enum xdp_attach_mode */
+	bool xdp_attached;
 	bool tc_attached[2];		/* [0] ingress, [1] egress */
 	bool clsact_created;
 	int lock_fd;			/* held while attached; -1 when not */

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 #include "attach.h"
 #include "capture.h"
 #include "collect.h"
@@ -123,14 +124,34 @@ static bool verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG && !verbose)
+	if (verbose)
+		return vfprintf(stderr, fmt, args);
+	if (level != LIBBPF_WARN)
 		return 0;
-	if (level == LIBBPF_INFO && !verbose)
+	/* Looking for a stale filter where there is none is not a problem, nor
+	 * is libxdp's probe of the dispatcher failing (it falls back; attach.c
+	 * says what that means). */
+	if (strstr(fmt, "Kernel error message") || strstr(fmt, "permission error while running"))
 		return 0;
-	/* Looking for a stale filter where there is none is not a problem. */
-	if (!verbose && strstr(fmt, "Kernel error message"))
-		return 0;
+	if (strstr(fmt, "prog '%s'") || strstr(fmt, "failed to load object")) {
+		va_list copy;
+		char line[256];
+
+		va_copy(copy, args);
+		vsnprintf(line, sizeof(line), fmt, copy);
+		va_end(copy);
+		if (strstr(line, "xdp_pass") || strstr(line, "xdp_dispatcher") ||
+		    strstr(line, "xdp-dispatcher"))
+			return 0;
+	}
 	return vfprintf(stderr, fmt, args);
+}
+
+/* libxdp's failures become one line of ours (attach.c); its detail with -v. */
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	return verbose ? vfprintf(stderr, fmt, args) : 0;
 }
 
 static void set_watched_ports(struct tlsnoop_bpf *skel, const struct options *o)
@@ -171,7 +192,7 @@ static int find_interfaces(struct attach_set *watched, const struct options *o)
 
 	for (i = 0; i < o->n_ifnames; i++) {
 		a = &watched->ifs[i];
-		*a = (struct attachment){ .hook = o->hook, .xdp_link_fd = -1, .lock_fd = -1 };
+		*a = (struct attachment){ .hook = o->hook, .lock_fd = -1 };
 		snprintf(a->ifname, sizeof(a->ifname), "%s", o->ifnames[i]);
 		a->ifindex = if_nametoindex(a->ifname);
 		if (!a->ifindex) {
@@ -284,6 +305,9 @@ int main(int argc, char **argv)
 	options_parse(&o, argc, argv);
 	verbose = o.verbose;
 	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+	/* The dispatcher pins its slots in bpffs: mount it if the host has not. */
+	setenv("LIBXDP_BPFFS_AUTOMOUNT", "1", 0);
 
 	if (geteuid() != 0) {
 		if (o.capture)
@@ -343,8 +367,9 @@ int main(int argc, char **argv)
 	skel->rodata->copy_packets = col.pcap != NULL;
 	bpf_map__set_max_entries(skel->maps.flows, o.max_flows);
 	client_budget_set(skel, o.client_rate, o.client_burst);
-	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, o.hook == HOOK_XDP || cap);
-	/* A capture runs through xdp_tlsnoop only, both directions. */
+	/* A capture runs through xdp_tlsnoop only, both directions. Live, the
+	 * XDP hook loads its own instance of it (attach.c). */
+	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, cap);
 	bpf_program__set_autoload(skel->progs.tc_tlsnoop, !cap);
 	err = tlsnoop_bpf__load(skel);
 	if (err) {
