@@ -12,14 +12,14 @@
 # busybox, ./tlsnoop, .output/test_bpf, xdp-loader, bpftool, libxdp's dispatcher, the
 # coexistence test's program and their shared libraries, boots it (KVM when /dev/kvm
 # exists, else TCG) and runs .output/test_bpf (loads the real programs, then the
-# BPF_PROG_TEST_RUN checks), ./tlsnoop -V and the coexistence test (on lo) inside. No
+# BPF_PROG_TEST_RUN checks), ./tlsnoop -V and every tests/guest/*.sh (on lo) inside. No
 # network leaves the guest.
 # Debian's 6.1 config builds BPF, BTF, bpffs, debugfs and the 8250 serial console in; the
 # clsact qdisc and cls_bpf, for tlsnoop's TC hooks, are modules loaded from the package.
 #
 # Ends with two lines:  PASS|FAIL kernel <release> (<package> <version>): test_bpf N passed,
-# N failed; coexistence N passed, N failed ...  and the sum, "N passed, N failed" (for
-# tests/run.sh). Exits 0 on PASS.
+# N failed; <each tests/guest script> N passed, N failed ...  and the sum, "N passed, N
+# failed" (for tests/run.sh). Exits 0 on PASS.
 #
 # Environment: KPKG=linux-image-6.1.0-NN-amd64 to pick a package, QEMU_TIMEOUT (seconds,
 # default 900), QEMU_MEM (MiB, default 1024), WORK (default .output/debian-kernel),
@@ -89,7 +89,12 @@ rm -rf root && mkdir -p root/{bin,dev,proc,sys,tmp,run,lib64,tlsnoop/.output}
 cp /bin/busybox root/bin/busybox
 cp "$repo/tlsnoop" root/tlsnoop/tlsnoop
 cp "$repo/.output/test_bpf" "$repo/.output/xdp_other.bpf.o" root/tlsnoop/.output/
-cp "$repo/tests/guest/xdp_coexist.sh" root/tlsnoop/
+mkdir -p root/tlsnoop/guest root/etc
+cp "$repo"/tests/guest/* root/tlsnoop/guest/
+# For --user nobody.
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+	>root/etc/passwd
+printf 'root:x:0:\nnogroup:x:65534:\n' >root/etc/group
 # The TC hooks: clsact and cls_bpf are modules in Debian's build.
 mkdir -p root/modules
 for m in sch_ingress cls_bpf; do
@@ -128,10 +133,12 @@ echo "@@TEST_BPF_RC $?"
 echo "@@RUN ./tlsnoop -V"
 ./tlsnoop -V 2>&1
 echo "@@TLSNOOP_V_RC $?"
-echo "@@RUN xdp_coexist.sh"
 insmod /modules/sch_ingress.ko && insmod /modules/cls_bpf.ko
-PATH=/bin:/sbin ./xdp_coexist.sh 2>&1
-echo "@@COEXIST_RC $?"
+for t in guest/*.sh; do
+	echo "@@RUN $t"
+	PATH=/bin:/sbin sh "$t" 2>&1
+	echo "@@GUEST_RC $t $?"
+done
 echo "@@DONE"
 poweroff -f
 EOF
@@ -186,27 +193,36 @@ trc=$(sed -n 's/^@@TEST_BPF_RC //p' console.log)
 vrc=$(sed -n 's/^@@TLSNOOP_V_RC //p' console.log)
 summary=$(sed -n '/^@@RUN .output\/test_bpf/,/^@@TEST_BPF_RC/p' console.log \
 	| grep -Eo '[0-9]+ passed, [0-9]+ failed' | tail -1)
-crc=$(sed -n 's/^@@COEXIST_RC //p' console.log)
-coexist=$(sed -n '/^@@RUN xdp_coexist.sh/,/^@@COEXIST_RC/p' console.log \
-	| grep -Eo '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+# Each tests/guest script: its own "N passed, N failed", or none.
+guest=() gfailed=0 gpassed=0
+for t in "$repo"/tests/guest/*.sh; do
+	t=guest/$(basename "$t")
+	rc=$(sed -n "s|^@@GUEST_RC $t ||p" console.log)
+	res=$(sed -n "\|^@@RUN $t\$|,\|^@@GUEST_RC $t |p" console.log \
+		| grep -Eo '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+	guest+=("$(basename "$t" .sh) ${res:-no summary (rc ${rc:-?})}")
+	gpassed=$((gpassed + $(grep -Eo '^[0-9]+' <<<"${res:-0}")))
+	gfailed=$((gfailed + $(grep -Eo '[0-9]+ failed' <<<"${res:-1 failed}" | grep -Eo '[0-9]+')))
+	[ "${rc:-1}" != 0 ] && [ -n "$res" ] && grep -q ' 0 failed' <<<"$res" \
+		&& gfailed=$((gfailed + 1))
+done
 # A verifier rejection: the function being verified and the message before "processed".
 verr=$(grep -B1 '^processed [0-9]* insns' console.log | grep -v '^processed\|^--' | head -1)
 vfunc=$(grep -o '^Validating [^ ]*' console.log | tail -1)
 line="kernel ${running:-?} ($KPKG $kver): test_bpf ${summary:-no summary (rc ${trc:-?})}"
-line+="; tlsnoop -V rc=${vrc:-?}; coexistence ${coexist:-no summary (rc ${crc:-?})}"
+line+="; tlsnoop -V rc=${vrc:-?}; $(IFS=';'; echo "${guest[*]}" | sed 's/;/; /g')"
 line+="; ${secs}s; log $WORK/console.log"
 [ -n "$verr" ] && line+="; verifier: ${vfunc:+$vfunc: }$verr"
-# The sum of both counts; -V and a summary missing count as one failure each.
+# The sum of all counts; -V failing and a summary missing count as one failure each.
 count() { grep -Eo "[0-9]+ $1" <<<"$2" | grep -Eo '[0-9]+' || echo 0; }
-passed=$(( $(count passed "$summary") + $(count passed "$coexist") ))
-failed=$(( $(count failed "$summary") + $(count failed "$coexist") ))
-failed=$(( failed + (${vrc:-1} != 0) + (${#summary} == 0) + (${#coexist} == 0) ))
+passed=$(( $(count passed "$summary") + gpassed ))
+failed=$(( $(count failed "$summary") + gfailed + (${vrc:-1} != 0) + (${#summary} == 0) ))
 if [ "$qrc" -eq 124 ]; then
 	echo "FAIL $line; qemu timed out after ${QEMU_TIMEOUT}s"
 	echo "$passed passed, $((failed + 1)) failed"
 	exit 1
 fi
-if [ "$trc" = 0 ] && [ "$crc" = 0 ] && [ "$failed" -eq 0 ]; then
+if [ "$trc" = 0 ] && [ "$failed" -eq 0 ]; then
 	echo "PASS $line"
 	echo "$passed passed, 0 failed"
 	exit 0

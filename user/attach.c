@@ -362,9 +362,30 @@ void detach_all(struct attach_set *s)
 {
 	int i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
+		if (!s->ifs[i].gone && attach_is_gone(&s->ifs[i]))
+			attach_gone(&s->ifs[i]);
 		if (!s->ifs[i].gone)
 			detach_one(&s->ifs[i]);
+	}
+}
+
+void attach_leave_to_parent(struct attach_set *s)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->ifs[i].lock_fd >= 0)
+			close(s->ifs[i].lock_fd);
+		s->ifs[i].lock_fd = -1;
+	}
+}
+
+bool attach_is_gone(const struct attachment *a)
+{
+	char name[IF_NAMESIZE];
+
+	return !if_indextoname(a->ifindex, name) && errno == ENXIO;
 }
 
 void attach_gone(struct attachment *a)

@@ -42,7 +42,14 @@ struct attach_set {
  * of ours found at start is a stale one), then attach to each. All or
  * nothing: on error print one line saying what to do, undo, return -1. */
 int attach_all(struct tlsnoop_bpf *skel, struct attach_set *s);
+/* Interfaces deleted meanwhile (told or not) are released, not touched. */
 void detach_all(struct attach_set *s);
+/* In the --user collector: the parent holds the interfaces' locks (and
+ * detaches), so that they go with it, even on SIGKILL, while the collector
+ * is still finishing. */
+void attach_leave_to_parent(struct attach_set *s);
+/* Has the interface been deleted (or its namespace gone)? */
+bool attach_is_gone(const struct attachment *a);
 /* The interface was deleted: release what is left of it (its link, its
  * lock) and touch nothing by its index, which a new interface may reuse. */
 void attach_gone(struct attachment *a);

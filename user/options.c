@@ -15,7 +15,9 @@ static const char doc[] =
 "Attaches XDP (ingress) and TC (egress) programs to each IFACE, follows every\n"
 "handshake on the watched ports, prints one line (or one JSON object) per\n"
 "handshake with its outcome and reason, and a summary on exit. Needs root\n"
-"(CAP_BPF, CAP_NET_ADMIN). Packets are never dropped or modified.\n"
+"(CAP_BPF, CAP_NET_ADMIN) to start; once attached, the collector runs as\n"
+"--user (nobody) with no capabilities, and a root parent only detaches at\n"
+"the end. Packets are never dropped or modified.\n"
 "\n"
 "EXAMPLES:\n"
 "    tlsnoop -i eth0                  # port 443, human-readable lines\n"
@@ -34,7 +36,7 @@ enum { OPT_METRICS = 0x200 };
 
 enum { OPT_POLICY = 0x300, OPT_POLICY_CERT };
 
-enum { OPT_CLIENT_RATE = 0x400 };
+enum { OPT_CLIENT_RATE = 0x400, OPT_USER };
 
 static const struct argp_option opts[] = {
 	{ "interface", 'i', "IFACE[,IFACE...]", 0, "Interfaces to watch, comma-separated, at most "
@@ -62,6 +64,8 @@ static const struct argp_option opts[] = {
 	  "name or openssl:CIPHERSTRING:MINVER[:MAXVER] (repeatable; docs/policies.md)", 0 },
 	{ "policy-cert", OPT_POLICY_CERT, "rsa|ecdsa", 0, "Certificate the policies assume "
 	  "(default rsa)", 0 },
+	{ "user", OPT_USER, "USER", 0, "Run the collector as USER, with no capabilities, once "
+	  "attached (default nobody; root: keep privileges)", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf messages)", 0 },
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ "version", 'V', NULL, 0, "Print program version", -1 },
@@ -280,6 +284,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else
 			usage_error("bad policy certificate '%s': expected rsa or ecdsa", arg);
 		break;
+	case OPT_USER:
+		if (!*arg)
+			usage_error("bad user '': give a user name or id, e.g. --user nobody");
+		o->user = arg;
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -330,6 +339,7 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->client_rate = TLSNOOP_DEFAULT_CLIENT_RATE;
 	o->client_burst = TLSNOOP_DEFAULT_CLIENT_BURST;
 	o->hook = HOOK_XDP;
+	o->user = TLSNOOP_DEFAULT_USER;
 	/* `tlsnoop top ...` is `tlsnoop --top ...`; `tlsnoop whatif ...` reports
 	 * on the --policy verdicts */
 	if (argc > 1 && (!strcmp(argv[1], "top") || !strcmp(argv[1], "whatif"))) {

@@ -10,6 +10,7 @@
 #include "policy.h"
 
 #define MAX_PORTS 64
+#define TLSNOOP_DEFAULT_USER "nobody"
 
 struct options {
 	char ifnames[MAX_INTERFACES][IF_NAMESIZE];	/* -i: at least one, or -r */
@@ -32,6 +33,7 @@ struct options {
 	unsigned int interval_sec;	/* its refresh; 0: default */
 	bool whatif;			/* `tlsnoop whatif`: the policies' report */
 	struct policy_set policies;	/* --policy, --policy-cert */
+	const char *user;		/* --user: the collector's, once attached */
 	bool verbose;
 };
 

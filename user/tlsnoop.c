@@ -16,6 +16,7 @@
 #include "capture.h"
 #include "collect.h"
 #include "options.h"
+#include "privsep.h"
 #include "summary.h"
 #include "top.h"
 
@@ -38,12 +39,25 @@ static void on_hangup(int sig)
 	reopen_output = 1;
 }
 
-static void reopen(struct collector *c, const char *path)
+static void reopen(struct collector *c, const char *path, struct privsep *ps)
 {
+	FILE *f;
+	int fd;
+
 	reopen_output = 0;
 	if (!path || !c->out)
 		return;
 	fflush(c->out);
+	/* Under --user the parent opens it (said why when it cannot). */
+	if (ps->is_child) {
+		if (!privsep_take_output(ps, &fd))
+			return;
+		f = fd >= 0 ? fdopen(fd, "a") : NULL;
+		fclose(c->out);
+		c->out = f;
+		c->write_failed = !f;
+		return;
+	}
 	if (!freopen(path, "a", c->out)) {
 		/* freopen closed the old stream: no more event lines. */
 		fprintf(stderr, "tlsnoop: cannot reopen '%s': %s; still counting for the "
@@ -53,14 +67,6 @@ static void reopen(struct collector *c, const char *path)
 		return;
 	}
 	c->write_failed = false;
-}
-
-/* The watched interface was deleted (or its namespace went away). */
-static bool interface_gone(unsigned int ifindex)
-{
-	char name[IF_NAMESIZE];
-
-	return !if_indextoname(ifindex, name) && errno == ENXIO;
 }
 
 /* Is it administratively up? Taken as up when that cannot be told. */
@@ -95,7 +101,7 @@ static int check_interfaces(struct attach_set *watched)
 		a = &watched->ifs[i];
 		if (a->gone)
 			continue;
-		if (interface_gone(a->ifindex)) {
+		if (attach_is_gone(a)) {
 			attach_gone(a);
 			if (!attach_watched(watched)) {
 				fprintf(stderr, "tlsnoop: interface %s is gone; stopping\n",
@@ -249,7 +255,7 @@ static void refresh_metrics(struct collector *c)
 }
 
 static int run(struct collector *c, const struct options *o, struct top_view *top,
-	       struct attach_set *watched)
+	       struct attach_set *watched, struct privsep *ps)
 {
 	__u64 start = mono_now_ns(), last_expire = start;
 	__u64 end = o->duration_sec ? start + o->duration_sec * 1000000000ULL : 0;
@@ -267,7 +273,7 @@ static int run(struct collector *c, const struct options *o, struct top_view *to
 			return err;
 		}
 		if (reopen_output)
-			reopen(c, o->output);
+			reopen(c, o->output, ps);
 		if (mono_now_ns() - last_expire >= EXPIRE_EVERY_NS) {
 			if (check_interfaces(watched))
 				return -ENODEV;
@@ -296,11 +302,12 @@ int main(int argc, char **argv)
 	struct tlsnoop_bpf *skel = NULL;
 	struct capture *cap = NULL;	/* -r FILE: packets from there */
 	struct top_view *top = NULL;
+	struct privsep ps = { .child = -1, .sock = -1 };	/* root: no separation */
 	struct options o;
 	__u64 stats[STAT_MAX], in_progress;
 	char ports[MAX_PORTS * 6], names[MAX_INTERFACES * IF_NAMESIZE];
 	char attached[sizeof(names) + sizeof(ports) + MAX_INTERFACES * 48];
-	int err = 1;
+	int err = 1, status;
 
 	options_parse(&o, argc, argv);
 	verbose = o.verbose;
@@ -319,6 +326,8 @@ int main(int argc, char **argv)
 				"try sudo %s\n", argv[0]);
 		return 1;
 	}
+	if (!o.capture && privsep_init(&ps, o.user))
+		return 1;
 	if (o.capture) {
 		cap = capture_open(o.capture);
 		if (!cap)
@@ -396,6 +405,14 @@ int main(int argc, char **argv)
 			goto cleanup;
 		attach_describe(&watched, ports, attached, sizeof(attached));
 		fprintf(stderr, "tlsnoop: attached to %s\n", attached);
+		if (privsep_enabled(&ps) &&
+		    privsep_fork(&ps, o.output, bpf_map__fd(skel->maps.stats), &status)) {
+			/* The collector has ended: only detaching is left to do. */
+			detach_all(&watched);
+			_exit(status);
+		}
+		if (ps.is_child)
+			attach_leave_to_parent(&watched);
 	}
 
 	if (o.top) {
@@ -409,7 +426,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	err = (cap ? capture_run(cap, &col, &exiting) : run(&col, &o, top, &watched)) ? 1 : 0;
+	err = (cap ? capture_run(cap, &col, &exiting) : run(&col, &o, top, &watched, &ps)) ? 1 : 0;
 	top_close(top);
 	top = NULL;
 
@@ -426,7 +443,8 @@ int main(int argc, char **argv)
 		err = 1;
 cleanup:
 	top_close(top);
-	detach_all(&watched);
+	if (!ps.is_child)
+		detach_all(&watched);
 	collector_free(&col);
 	metrics_free(col.metrics);
 	whatif_free(col.whatif);

@@ -293,6 +293,8 @@ BAD_ARGS = [
     ["-i", IF_SRV, "--max-flows", "10"],
     ["-i", IF_SRV, "--per-client-rate", "50/"],
     ["-i", IF_SRV, "stray-argument"],
+    ["-i", IF_SRV, "--user", "no-such-user-here"],
+    ["-i", IF_SRV, "--user", ""],
     ["-i"],
 ]
 

@@ -6,46 +6,19 @@
 # start removes the killed one's program). The interface is lo (generic XDP; the guest has
 # no network), the traffic plain HTTP to a TLS port: tlsnoop reports it as not_tls.
 # Prints one line per check and ends with "N passed, N failed".
-IF=lo
+. guest/lib.inc
 OTHER=.output/xdp_other.bpf.o
-pass=0
-fail=0
 
-check() {	# check NAME COMMAND...: count and print one check
-	name=$1; shift
-	if "$@"; then pass=$((pass + 1)); echo "ok: $name"
-	else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 # Packets the other program has seen (its global counter, through bpftool).
 other_packets() {
 	bpftool -j map dump name xdp_othe.bss 2>/dev/null | grep -o '"other_packets":[0-9]*' \
 		| cut -d: -f2
 }
-# One plain-HTTP exchange with the echo server: it must come back byte for byte.
-exchange() {
-	reply=$(printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 127.0.0.1 443 | od -An -c | tr -d ' \n')
-	[ "$reply" = 'GET/HTTP/1.0\r\n\r\n' ]
-}
 loaded() { xdp-loader status "$IF" 2>&1 | grep -q "$1"; }
 not_loaded() { ! loaded "$1"; }
 more_than() { [ "${1:-0}" -gt "${2:-0}" ]; }
-# Start tlsnoop in the background (extra arguments passed on); wait for it to attach.
-start_tlsnoop() {
-	err=$1; shift
-	./tlsnoop -i "$IF" "$@" 2>"$err" &
-	tlsnoop_pid=$!
-	i=0
-	while ! grep -q 'attached to' "$err" && [ $i -lt 600 ]; do
-		kill -0 $tlsnoop_pid 2>/dev/null || break
-		sleep 0.1; i=$((i + 1))
-	done
-	grep -q 'attached to' "$err"
-}
 
-ip link set "$IF" up
-nc -ll -p 443 -e /bin/cat &
-server=$!
-sleep 0.5
+start_server
 
 check "xdp-loader loads the other program through the dispatcher" \
 	xdp-loader load -m skb "$IF" "$OTHER"
@@ -84,6 +57,4 @@ check "the other program stays and counts ($c3 -> $c4)" sh -c "xdp-loader status
 
 for f in /tmp/t1.err /tmp/t3.err; do sed "s|^|  $f: |" "$f"; done
 xdp-loader unload "$IF" --all >/dev/null 2>&1
-kill $server 2>/dev/null
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
