@@ -98,8 +98,14 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >root/etc/group
 # The TC hooks: clsact and cls_bpf are modules in Debian's build.
 mkdir -p root/modules
 for m in sch_ingress cls_bpf; do
-	cp kpkg/lib/modules/"$krel"/kernel/net/sched/$m.ko root/modules/ \
-		|| die "$KPKG holds no $m.ko"
+	ko=kpkg/lib/modules/$krel/kernel/net/sched/$m.ko
+	if [ -f "$ko" ]; then
+		cp "$ko" root/modules/
+	elif [ -f "$ko.xz" ]; then	# newer kernels compress them
+		xz -dc "$ko.xz" >root/modules/$m.ko || die "cannot decompress $ko.xz"
+	else
+		die "$KPKG holds no $m.ko"
+	fi
 done
 tools=$(command -v xdp-loader bpftool) || die "xdp-loader or bpftool missing: sudo scripts/deps.sh"
 dispatcher=$(dpkg -L libxdp1 | grep '/xdp-dispatcher.o$' | head -1)
