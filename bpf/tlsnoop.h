@@ -106,6 +106,7 @@ enum hello_flags {
 	HELLO_TRUNCATED		= 1 << 9,	/* parsed from an incomplete hello */
 	HELLO_SPLIT		= 1 << 10,	/* reassembled from several segments */
 	HELLO_SSLV2		= 1 << 11,	/* SSLv2-format ClientHello */
+	HELLO_HAS_TICKET	= 1 << 12,	/* a non-empty session_ticket: resuming */
 };
 
 /* Offered versions: bit n is 0x0300 + n (SSL 3.0 .. TLS 1.3). */

@@ -252,6 +252,26 @@ static void latency_add(struct latency *l, const struct report *r)
 		lat_add(&l->established, (r->e->t_end - f->t_client_hello) / 1000);
 }
 
+void resumption_count(struct resumption_counts *rc, const struct report *r)
+{
+	if (!r->d.success)
+		return;
+	rc->established++;
+	rc->offered += r->resumption_offered;
+	if (r->resumption != RESUME_NONE && r->resumption < RESUME_KINDS)
+		rc->resumed[r->resumption]++;
+}
+
+__u64 resumption_total(const struct resumption_counts *rc)
+{
+	__u64 n = 0;
+	int k;
+
+	for (k = RESUME_NONE + 1; k < RESUME_KINDS; k++)
+		n += rc->resumed[k];
+	return n;
+}
+
 static void window_add(struct aggregate *a, const struct report *r, __u64 now_ns)
 {
 	__u64 sec = now_ns / 1000000000ULL;
@@ -276,13 +296,18 @@ void aggregate_add(struct aggregate *a, const struct report *r, __u64 now_ns)
 	sni_key(ch, sni, sizeof(sni));
 	a->total++;
 	window_add(a, r, now_ns);
-	if (port >= 0)
+	if (port >= 0) {
 		latency_add(&a->port_latency[port], r);
+		resumption_count(&a->port_resumption[port], r);
+	}
 	if (sni[0]) {
 		i = topk_add(&a->lat_snis, sni, &fresh);
-		if (fresh)
+		if (fresh) {
 			memset(&a->sni_latency[i], 0, sizeof(a->sni_latency[i]));
+			memset(&a->sni_resumption[i], 0, sizeof(a->sni_resumption[i]));
+		}
 		latency_add(&a->sni_latency[i], r);
+		resumption_count(&a->sni_resumption[i], r);
 	}
 	if (r->d.success) {
 		success_add(a, r);

@@ -68,6 +68,14 @@ struct latency {
 	struct lat_hist established;	/* ClientHello to established */
 };
 
+/* Session resumption among established handshakes: a server whose session
+ * cache (and tickets) is off resumes none, however many clients ask. */
+struct resumption_counts {
+	__u64 established;
+	__u64 offered;			/* of those, the client asked to resume */
+	__u64 resumed[RESUME_KINDS];	/* [RESUME_NONE]: unused */
+};
+
 /* One second of the sliding window. */
 struct agg_second {
 	__u64 sec;		/* CLOCK_MONOTONIC second it counts */
@@ -85,11 +93,13 @@ struct aggregate {
 	int n_ports;
 	__u16 ports[AGG_PORTS];
 	struct latency port_latency[AGG_PORTS];
+	struct resumption_counts port_resumption[AGG_PORTS];
 
 	struct topk clients, prefixes, snis, lat_snis;
 	struct client_info client_info[AGG_CLIENTS], prefix_info[AGG_CLIENTS];
 	struct sni_info sni_info[AGG_SNIS];
-	struct latency sni_latency[AGG_LAT_SNIS];
+	struct latency sni_latency[AGG_LAT_SNIS];	/* and resumption, by lat_snis index */
+	struct resumption_counts sni_resumption[AGG_LAT_SNIS];
 	struct topk_slot slots[2 * AGG_CLIENTS + AGG_SNIS + AGG_LAT_SNIS];
 
 	struct agg_second window[AGG_WINDOW_SEC];
@@ -109,6 +119,11 @@ void aggregate_add(struct aggregate *a, const struct report *r, __u64 now_ns);
 void aggregate_rates(const struct aggregate *a, __u64 now_ns, int seconds, struct agg_rates *out);
 /* Index of a port in a->ports, -1 if none seen. */
 int aggregate_port_index(const struct aggregate *a, __u16 port);
+
+/* Count one handshake (established ones only). */
+void resumption_count(struct resumption_counts *rc, const struct report *r);
+/* Handshakes resumed, of every kind. */
+__u64 resumption_total(const struct resumption_counts *rc);
 
 /* Latency percentile (0 < p < 100) in microseconds; 0 if empty. */
 __u64 lat_percentile(const struct lat_hist *h, double p);

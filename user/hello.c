@@ -17,6 +17,7 @@
 #define EXT_POINT_FORMATS	11
 #define EXT_SIGALGS		13
 #define EXT_ALPN		16
+#define EXT_SESSION_TICKET	35
 #define EXT_PSK			41
 #define EXT_EARLY_DATA		42
 #define EXT_SUPP_VERSIONS	43
@@ -207,6 +208,11 @@ static void extensions(struct cursor exts, struct client_hello *ch, struct offer
 			break;
 		case EXT_KEY_SHARE:
 			ch->flags |= HELLO_HAS_KEY_SHARE;
+			break;
+		case EXT_SESSION_TICKET:
+			/* Empty: asks for a ticket; with one: resumes from it. */
+			if (data.n)
+				ch->flags |= HELLO_HAS_TICKET;
 			break;
 		case EXT_PSK:
 			ch->flags |= HELLO_HAS_PSK;

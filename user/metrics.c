@@ -56,6 +56,7 @@ struct metrics {
 	__u16 *ports;
 	int n_ports;
 	__u64 *handshakes;	/* [port][reason][version][side] */
+	struct resumption_counts *resumption;	/* [port] */
 	struct duration_histogram duration[N_OUTCOMES];
 	__u64 events;
 	__u64 ringbuf_dropped;
@@ -185,7 +186,8 @@ struct metrics *metrics_new(const __u16 *ports, int n_ports)
 	m->ports = calloc(n_ports, sizeof(*m->ports));
 	m->handshakes = calloc((size_t)n_ports * REASON_MAX * N_VERSIONS * N_SIDES,
 			       sizeof(*m->handshakes));
-	if (!m->ports || !m->handshakes) {
+	m->resumption = calloc(n_ports, sizeof(*m->resumption));
+	if (!m->ports || !m->handshakes || !m->resumption) {
 		metrics_free(m);
 		return NULL;
 	}
@@ -214,6 +216,7 @@ void metrics_free(struct metrics *m)
 	if (m->listen_fd >= 0)
 		close(m->listen_fd);
 	free(m->handshakes);
+	free(m->resumption);
 	free(m->ports);
 	free(m);
 }
@@ -287,9 +290,11 @@ void metrics_count(struct metrics *m, const struct report *r)
 	/* The kernel follows watched ports only: a port outside them would
 	 * be a bug, not a new label value. */
 	port = port_index(m, e->key.server_port);
-	if (port >= 0)
-		m->handshakes[handshake_index(port, r->d.success ? REASON_NONE : r->d.reason,
-					      version_index(r), failure_side(r))]++;
+	if (port < 0)
+		return;
+	m->handshakes[handshake_index(port, r->d.success ? REASON_NONE : r->d.reason,
+				      version_index(r), failure_side(r))]++;
+	resumption_count(&m->resumption[port], r);
 }
 
 void metrics_set_flows_tracked(struct metrics *m, __u64 in_progress)
@@ -340,6 +345,25 @@ static void render_handshakes(const struct metrics *m, FILE *out)
 				}
 }
 
+static void render_resumption(const struct metrics *m, FILE *out)
+{
+	int port, k;
+
+	metric_header(out, "tlsnoop_resumption_offered_total", "counter",
+		      "Established handshakes whose ClientHello asked to resume a session "
+		      "(ticket, PSK, or a session id from a client without TLS 1.3), by port.");
+	for (port = 0; port < m->n_ports; port++)
+		fprintf(out, "tlsnoop_resumption_offered_total{port=\"%u\"} %llu\n",
+			m->ports[port], (unsigned long long)m->resumption[port].offered);
+	metric_header(out, "tlsnoop_resumed_total", "counter",
+		      "Established handshakes that resumed a session, by port and how.");
+	for (port = 0; port < m->n_ports; port++)
+		for (k = RESUME_NONE + 1; k < RESUME_KINDS; k++)
+			fprintf(out, "tlsnoop_resumed_total{port=\"%u\",kind=\"%s\"} %llu\n",
+				m->ports[port], resumption_name(k),
+				(unsigned long long)m->resumption[port].resumed[k]);
+}
+
 static void render_duration(const struct metrics *m, FILE *out)
 {
 	const char *name = "tlsnoop_handshake_duration_seconds";
@@ -380,6 +404,7 @@ void metrics_render(const struct metrics *m, FILE *out)
 	const char *version = strchr(argp_program_version, ' ');
 
 	render_handshakes(m, out);
+	render_resumption(m, out);
 	render_duration(m, out);
 	render_value(out, "tlsnoop_events_total", "counter",
 		     "Handshake events reported (successes and failures).", m->events);

@@ -189,6 +189,7 @@ static void json_client_hello(struct json *j, const struct client_hello *ch)
 	json_uint(j, "extension_count", ch->ext_count);
 	json_uint(j, "session_id_length", ch->session_id_len);
 	json_bool(j, "key_share", ch->flags & HELLO_HAS_KEY_SHARE);
+	json_bool(j, "session_ticket", ch->flags & HELLO_HAS_TICKET);
 	json_bool(j, "pre_shared_key", ch->flags & HELLO_HAS_PSK);
 	json_bool(j, "early_data", ch->flags & HELLO_HAS_EARLY_DATA);
 	json_bool(j, "split", ch->flags & HELLO_SPLIT);
@@ -234,6 +235,9 @@ static void json_tlsnoop(struct json *j, const struct report *r)
 	json_bytes(j, "history", f->hist, f->hist_len);
 	json_str(j, "end", end_cause_name(r->e->end_cause));
 	json_str(j, "side", "frontend");
+	json_str(j, "resumption", resumption_name(r->resumption));
+	if (f->ch.flags & HELLO_SEEN)
+		json_bool(j, "resumption_offered", r->resumption_offered);
 	if (f->close_kind != CLOSE_NONE) {
 		json_open(j, "close", '{');
 		json_str(j, "from", side_name(f->close_from));

@@ -56,6 +56,8 @@ void out_text_event(FILE *out, const struct report *r)
 		fputs(i ? "," : " alpn=", out);
 		text_escape(out, r->alpn[i].name, r->alpn[i].len);
 	}
+	if (r->resumption != RESUME_NONE)
+		fprintf(out, " resumed=%s", resumption_name(r->resumption));
 	if (r->hello && r->hello->ja4[0]) {
 		fputs(" ja4=", out);
 		text_escape(out, r->hello->ja4, strlen(r->hello->ja4));

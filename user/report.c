@@ -39,6 +39,28 @@ static void decode_alpn(struct report *r, const struct client_hello *ch)
 	}
 }
 
+/* TLS 1.3 resumes only with a PSK (a ticket is one). Below, the server
+ * echoes the session id, which a client resuming from a ticket also sends
+ * (RFC 5077, 3.4): its ticket tells the two apart. */
+static __u8 resumption_kind(const struct flow *f)
+{
+	if (!(f->sh.flags & SERVER_RESUMED))
+		return RESUME_NONE;
+	if (f->sh.version >= 0x0304)
+		return RESUME_PSK;
+	return f->ch.flags & HELLO_HAS_TICKET ? RESUME_TICKET : RESUME_SESSION_ID;
+}
+
+/* A PSK or a ticket asks to resume; so does a session id, but only from a
+ * client without TLS 1.3, whose 32-byte legacy session id is random (RFC
+ * 8446, D.4). */
+static bool resumption_offered(const struct client_hello *ch)
+{
+	if (ch->flags & (HELLO_HAS_PSK | HELLO_HAS_TICKET))
+		return true;
+	return ch->session_id_len && !(ch->versions_mask & VERSION_BIT(0x0304));
+}
+
 void report_init(struct report *r, const struct event *e, const struct hello_info *hello,
 		 __s64 mono_to_wall)
 {
@@ -58,7 +80,19 @@ void report_init(struct report *r, const struct event *e, const struct hello_inf
 	if (f->ch.flags & HELLO_SEEN) {
 		decode_offered(r, &f->ch);
 		decode_alpn(r, &f->ch);
+		r->resumption_offered = resumption_offered(&f->ch);
 	}
+	r->resumption = resumption_kind(f);
+}
+
+const char *resumption_name(__u8 kind)
+{
+	static const char *const names[RESUME_KINDS] = {
+		[RESUME_NONE] = "none", [RESUME_SESSION_ID] = "session_id",
+		[RESUME_TICKET] = "ticket", [RESUME_PSK] = "psk",
+	};
+
+	return kind < RESUME_KINDS ? names[kind] : "none";
 }
 
 const char *side_name(__u8 side)

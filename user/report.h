@@ -4,6 +4,7 @@
 #define __REPORT_H
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <linux/types.h>
 #include "tlsnoop.h"
 #include "diagnose.h"
@@ -11,6 +12,15 @@
 #include "policy.h"
 
 #define REPORT_ALPN_MAX 8
+
+/* How a handshake resumed a session. */
+enum resumption {
+	RESUME_NONE,
+	RESUME_SESSION_ID,	/* TLS <= 1.2: the server echoed the client's session id */
+	RESUME_TICKET,		/* TLS <= 1.2: the same, the client holding a ticket */
+	RESUME_PSK,		/* TLS 1.3: the server took a pre-shared key (a ticket) */
+	RESUME_KINDS,
+};
 
 struct alpn_name {
 	const __u8 *name;	/* raw bytes from the wire: escape on output */
@@ -34,6 +44,8 @@ struct report {
 	struct policy_verdicts policy;	/* --policy verdicts; n 0: not judged */
 	const char *ingress_ifname;	/* the watched interface the client's packets came
 					 * in on; NULL: not known (offline) */
+	__u8 resumption;		/* enum resumption */
+	bool resumption_offered;	/* the ClientHello asked to resume */
 };
 
 /* Decode `e` and its ClientHello (NULL: none came); mono_to_wall converts
@@ -41,6 +53,7 @@ struct report {
 void report_init(struct report *r, const struct event *e, const struct hello_info *hello,
 		 __s64 mono_to_wall);
 const char *side_name(__u8 side);
+const char *resumption_name(__u8 kind);
 const char *close_kind_name(__u8 kind);
 const char *end_cause_name(__u8 cause);
 

@@ -130,6 +130,51 @@ static void print_latency(FILE *out, const struct aggregate *a)
 	}
 }
 
+/* "resumed 3 of 10 (30.0%: ticket 1, psk 2); clients asked in 5" */
+static void resumption_line(FILE *out, const struct resumption_counts *rc)
+{
+	__u64 resumed = resumption_total(rc);
+	const char *sep = ":";
+	int k;
+
+	fprintf(out, "resumed %llu of %llu (%.1f%%", (unsigned long long)resumed,
+		(unsigned long long)rc->established, 100.0 * resumed / rc->established);
+	for (k = RESUME_NONE + 1; k < RESUME_KINDS; k++) {
+		if (!rc->resumed[k])
+			continue;
+		fprintf(out, "%s %s %llu", sep, resumption_name(k),
+			(unsigned long long)rc->resumed[k]);
+		sep = ",";
+	}
+	fprintf(out, "); clients asked in %llu", (unsigned long long)rc->offered);
+	/* The runbook's "session cache disabled". */
+	if (rc->offered && !resumed)
+		fputs(": none resumed (session cache and tickets off?)", out);
+	fputc('\n', out);
+}
+
+static void print_resumption(FILE *out, const struct aggregate *a)
+{
+	int idx[AGG_LAT_SNIS], n = topk_sorted(&a->lat_snis, idx, sni_latency_count, a), i;
+	bool title = false;
+
+	for (i = 0; i < a->n_ports; i++) {
+		if (!a->port_resumption[i].established)
+			continue;
+		if (!title)
+			fprintf(out, "session resumption (established handshakes):\n");
+		title = true;
+		fprintf(out, "  port %-34u ", a->ports[i]);
+		resumption_line(out, &a->port_resumption[i]);
+	}
+	for (i = 0; i < n && i < SUMMARY_TOP; i++) {
+		if (!a->sni_resumption[idx[i]].established)
+			continue;
+		fprintf(out, "  sni %-35s ", a->lat_snis.slot[idx[i]].key);
+		resumption_line(out, &a->sni_resumption[idx[i]]);
+	}
+}
+
 void summary_rates_line(FILE *out, const struct aggregate *a, __u64 now_ns)
 {
 	struct agg_rates r;
@@ -195,5 +240,6 @@ void summary_print(FILE *out, const struct aggregate *a, const __u64 *stats, __u
 	print_snis(out, a);
 	print_mix(out, a);
 	print_latency(out, a);
+	print_resumption(out, a);
 	print_notes(out, stats, in_progress);
 }

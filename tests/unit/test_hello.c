@@ -177,6 +177,24 @@ static void test_resumption(void)
 	      (HELLO_HAS_PSK | HELLO_HAS_EARLY_DATA), "flags %#x", ch.flags);
 	CHECK(ch.ext_count == c.n_exts, "ext count %u", ch.ext_count);
 	CHECK(!(ch.flags & HELLO_TRUNCATED), "flags %#x", ch.flags);
+	CHECK(!(ch.flags & HELLO_HAS_TICKET), "flags %#x", ch.flags);
+}
+
+/* session_ticket: empty asks for a ticket, non-empty resumes from one. */
+static void test_session_ticket(void)
+{
+	static const __u8 ticket[160] = { 0x5e };
+	struct client_hello ch;
+	struct tlsb_ch c;
+
+	current = "session ticket";
+	tlsb_ch_browser(&c, SNI, false);
+	c.exts[c.n_exts++] = (struct tlsb_ext){ 35, 0, "" };
+	CHECK(parse(buf.b, build(&c), &ch) == 0, "not parsed");
+	CHECK(!(ch.flags & HELLO_HAS_TICKET), "an empty ticket counts: flags %#x", ch.flags);
+	raw_ext(&c, 35, ticket, sizeof(ticket));
+	CHECK(parse(buf.b, build(&c), &ch) == 0, "not parsed");
+	CHECK(ch.flags & HELLO_HAS_TICKET, "the ticket is not seen: flags %#x", ch.flags);
 }
 
 /* TLS 1.2 only: no supported_versions, no key_share. */
@@ -844,6 +862,7 @@ int main(void)
 	check_browser("browser hello", false);
 	check_browser("post-quantum hello", true);
 	test_resumption();
+	test_session_ticket();
 	test_tls12();
 	test_sni();
 	test_alpn();

@@ -244,8 +244,8 @@ static void test_other_metrics(void)
 	CHECK(has_line(text, "tlsnoop_events_suppressed_total 13"), "\n%s", text);
 	CHECK(has_line(text, "tlsnoop_build_info{version=\"0.1\"} 1"), "\n%s", text);
 	/* Every metric has its HELP and TYPE. */
-	CHECK(lines_starting(text, "# HELP tlsnoop_") == 8, "\n%s", text);
-	CHECK(lines_starting(text, "# TYPE tlsnoop_") == 8, "\n%s", text);
+	CHECK(lines_starting(text, "# HELP tlsnoop_") == 10, "\n%s", text);
+	CHECK(lines_starting(text, "# TYPE tlsnoop_") == 10, "\n%s", text);
 	free(text);
 	metrics_free(m);
 
@@ -381,11 +381,56 @@ static void test_parse_addr(void)
 	}
 }
 
+/* An established handshake on 443 at version v, resumed or not, whose
+ * ClientHello carried these hello flags and session id length. */
+static void count_resumption(struct metrics *m, __u16 v, bool resumed, __u16 hello_flags,
+			     __u8 sid_len, __u8 versions_mask)
+{
+	struct event e = ev(END_ESTABLISHED, 443, 3 * MS);
+
+	server_hello(&e, v);
+	if (resumed)
+		e.flow.sh.flags |= SERVER_RESUMED;
+	e.flow.ch.flags |= hello_flags | (versions_mask ? HELLO_HAS_SUPP_VERSIONS : 0);
+	e.flow.ch.session_id_len = sid_len;
+	e.flow.ch.versions_mask = versions_mask;
+	count(m, &e);
+}
+
+static void test_resumption(void)
+{
+	const __u8 v12 = VERSION_BIT(0x0303), v13 = VERSION_BIT(0x0304) | v12;
+	struct metrics *m = metrics_new(ports, 2);
+	char *text;
+
+	current = "resumption";
+	count_resumption(m, 0x0303, true, HELLO_HAS_TICKET, 32, v12);	/* ticket */
+	count_resumption(m, 0x0303, true, 0, 32, v12);			/* session id */
+	count_resumption(m, 0x0303, true, 0, 32, 0);			/* no supported_versions */
+	count_resumption(m, 0x0304, true, HELLO_HAS_PSK, 32, v13);	/* PSK */
+	count_resumption(m, 0x0304, false, HELLO_HAS_PSK, 32, v13);	/* asked, refused */
+	count_resumption(m, 0x0304, false, 0, 32, v13);	/* 1.3's random session id: no ask */
+	count_resumption(m, 0x0303, false, HELLO_HAS_TICKET, 0, v12);	/* asked, refused */
+	text = render(m);
+	CHECK(has_line(text, "# TYPE tlsnoop_resumed_total counter"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_resumed_total{port=\"443\",kind=\"ticket\"} 1"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_resumed_total{port=\"443\",kind=\"session_id\"} 2"),
+	      "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_resumed_total{port=\"443\",kind=\"psk\"} 1"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_resumed_total{port=\"8443\",kind=\"psk\"} 0"), "\n%s", text);
+	CHECK(has_line(text, "# TYPE tlsnoop_resumption_offered_total counter"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_resumption_offered_total{port=\"443\"} 6"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_resumption_offered_total{port=\"8443\"} 0"), "\n%s", text);
+	free(text);
+	metrics_free(m);
+}
+
 int main(void)
 {
 	test_handshakes();
 	test_histogram();
 	test_other_metrics();
+	test_resumption();
 	test_http();
 	test_parse_addr();
 	printf("%d passed, %d failed\n", passed, failed);
