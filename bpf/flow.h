@@ -36,6 +36,7 @@ struct tls_job {
 	__u8 side;		/* enum tlsnoop_side */
 	__u8 type;		/* record content type */
 	__u8 tcp_flags;
+	__u8 local;		/* sent from a socket of this host (TC egress) */
 };
 
 /* Zeek's ssl_history letters for handshake message types (lower case). */
@@ -788,12 +789,14 @@ static __always_inline bool client_budget_take(const struct flow_key *key, __u64
 }
 
 static __always_inline struct flow *flow_create(struct flow_key *key, const struct tls_job *j,
-						__u64 now)
+						__u64 now, bool backend)
 {
 	__u32 *slot = &flow_slots[flow_slot(key)];
 	struct flow *f;
 
-	if (!client_budget_take(key, now)) {
+	/* The budget is against floods from outside: this host's own
+	 * connections to its backends are not held to it. */
+	if (!backend && !client_budget_take(key, now)) {
 		stat_inc(STAT_CLIENT_OVER_BUDGET);
 		return NULL;
 	}
@@ -810,6 +813,7 @@ static __always_inline struct flow *flow_create(struct flow_key *key, const stru
 	f->close_from = SIDE_NONE;
 	f->not_tls_from = SIDE_NONE;
 	f->syn_seen = !!(j->tcp_flags & TCP_SYN);
+	f->role = backend ? ROLE_BACKEND : ROLE_FRONTEND;
 	return f;
 }
 
@@ -913,12 +917,15 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 		f = NULL;
 	}
 	if (!f) {
-		f = flow_create(key, j, now);
+		/* This host opened it (its SYN or ClientHello left from a
+		 * local socket): it is the TLS client, towards a backend. */
+		f = flow_create(key, j, now, j->local || port_backend(key->server_port));
 		if (!f)
 			return;
 	}
 	f->t_last = now;
-	/* Where the client's packets come in: the event's ingress interface. */
+	/* Where the client's packets come in (backend: go out): the event's
+	 * interface. */
 	if (j->side == SIDE_CLIENT && !f->ifindex)
 		f->ifindex = j->ifindex;
 	/* Before the packet is handled: its record precedes the event it may
@@ -961,8 +968,15 @@ __attribute__((noinline)) int flow_packet_tc(struct __sk_buff *ctx, struct flow_
 					     struct tls_job *j, struct flow *f)
 {
 	if (ctx && key && j) {
-		/* Where it came in, also on egress; 0: sent from this host. */
-		j->ifindex = ctx->ingress_ifindex;
+		/* Where it came in, also on egress; none: sent from a socket
+		 * of this host (a forwarded packet has one), out of ifindex.
+		 * Both read unconditionally: clang would otherwise pick the
+		 * field's address, and the verifier refuses a moved ctx. */
+		__u32 in = ctx->ingress_ifindex, out = ctx->ifindex;
+
+		barrier_var(out);
+		j->local = !in;
+		j->ifindex = in ?: out;
 		flow_packet(ctx, false, key, j, f);
 	}
 	return 0;

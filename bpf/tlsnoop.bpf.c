@@ -17,6 +17,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Watched TCP ports, one bit each; set by the collector before load. */
 const volatile __u8 watched_ports[65536 / 8];
+/* --backend-ports: connections to them are this host's to its backends,
+ * also when it cannot tell who opened them (a capture). */
+const volatile __u8 backend_ports[65536 / 8];
 
 /* -w: copy the packets of handshakes in progress to the collector. Set
  * before load: without it the verifier removes the copy altogether. */
@@ -105,6 +108,11 @@ static __always_inline void stat_inc(__u32 idx)
 static __always_inline int port_watched(__u16 port)
 {
 	return watched_ports[port >> 3] & (1 << (port & 7));
+}
+
+static __always_inline int port_backend(__u16 port)
+{
+	return backend_ports[port >> 3] & (1 << (port & 7));
 }
 
 /* One loader for both program types; `xdp` is a constant after inlining. */

@@ -62,6 +62,12 @@ enum tlsnoop_side {
 	SIDE_NONE = 2,
 };
 
+/* Which of the load balancer's connections a handshake is on. */
+enum flow_role {
+	ROLE_FRONTEND = 0,	/* a client's, to this host */
+	ROLE_BACKEND = 1,	/* this host's, to a backend: it is the TLS client */
+};
+
 /* Connection key: both directions of a connection map to the same key. */
 struct flow_key {
 	__u8 client_addr[16];	/* IPv4 in the first 4 bytes, rest zero */
@@ -205,6 +211,7 @@ struct flow {
 	__u32 ifindex;
 	__u8 phase;		/* enum flow_phase */
 	__u8 syn_seen;
+	__u8 role;		/* enum flow_role */
 	__u8 close_from;	/* enum tlsnoop_side, or SIDE_NONE */
 	__u8 close_kind;	/* enum close_kind */
 	__u8 not_tls_from;	/* SIDE_NONE, or the side whose payload was not TLS */

@@ -3,6 +3,7 @@
 #
 #   scripts/lab.sh up DIR     create namespaces, certificates, start nginx and haproxy
 #   scripts/lab.sh down DIR   stop them and delete the namespaces (idempotent)
+#   scripts/lab.sh pki DIR    only the certificates (for tests that build their own lab)
 #
 # tlsn-srv (the load balancer)            tlsn-cli (the clients)
 #   veth-srv 198.18.0.1/24 2001:db8::1/64 <-> veth-cli 198.18.0.2/24, 198.18.0.10-40, 2001:db8::2/64
@@ -15,6 +16,7 @@
 #   other-ca.crt               a second CA nobody trusts
 #   lab.test.{crt,key}         server cert, SAN lab.test, signed by the lab CA
 #   expired.test.{crt,key}     server cert that expired in 2020, signed by the lab CA
+#   other.test.{crt,key}       server cert signed by the other CA
 #   client.{crt,key}           client cert signed by the lab CA (accepted by haproxy)
 #   client-other.{crt,key}     client cert signed by the other CA (rejected by haproxy)
 #   nginx-error.log            nginx handshake failures (error_log level info)
@@ -35,7 +37,7 @@ EXTRA_LAST=40
 
 die() { echo "lab: $*" >&2; exit 1; }
 
-usage() { echo "usage: $0 up|down DIR" >&2; exit 2; }
+usage() { echo "usage: $0 up|down|pki DIR" >&2; exit 2; }
 
 # Kill the pids listed in a pid file if they are still the expected program.
 kill_pidfile() {
@@ -168,6 +170,7 @@ pki() {
 	leaf lab.test ca server_ext -days 365
 	LAB_SAN=expired.test leaf expired.test ca server_ext \
 		-startdate 20200101000000Z -enddate 20200201000000Z
+	LAB_SAN=other.test leaf other.test other-ca server_ext -days 365
 	leaf client ca client_ext -days 365
 	leaf client-other other-ca client_ext -days 365
 	unset OPENSSL_CONF LAB_SAN LAB_CADIR
@@ -316,6 +319,10 @@ up)
 down)
 	[ -d "$DIR" ] && DIR=$(cd "$DIR" && pwd)
 	lab_down "$DIR"
+	;;
+pki)
+	DIR=$(mkdir -p "$DIR" && cd "$DIR" && pwd)
+	pki "$DIR"
 	;;
 *) usage ;;
 esac

@@ -143,6 +143,8 @@ void aggregate_init(struct aggregate *a)
 	a->prefixes = (struct topk){ .cap = AGG_CLIENTS, .slot = s + AGG_CLIENTS };
 	a->snis = (struct topk){ .cap = AGG_SNIS, .slot = s + 2 * AGG_CLIENTS };
 	a->lat_snis = (struct topk){ .cap = AGG_LAT_SNIS, .slot = s + 2 * AGG_CLIENTS + AGG_SNIS };
+	a->backends = (struct topk){ .cap = AGG_BACKENDS,
+				     .slot = s + 2 * AGG_CLIENTS + AGG_SNIS + AGG_LAT_SNIS };
 }
 
 void client_prefix(const struct event *e, char *buf, size_t size)
@@ -272,6 +274,22 @@ __u64 resumption_total(const struct resumption_counts *rc)
 	return n;
 }
 
+static void backend_add(struct aggregate *a, const struct report *r, const char *sni, int port,
+			__u64 now_ns)
+{
+	char key[AGG_KEY_MAX];
+
+	a->backend.total++;
+	if (r->d.success) {
+		a->backend.success++;
+		return;
+	}
+	a->backend.by_reason[r->d.reason]++;
+	snprintf(key, sizeof(key), r->e->key.family == 6 ? "[%s]:%u" : "%s:%u", r->server_ip,
+		 r->e->key.server_port);
+	client_add(&a->backends, a->backend_info, key, r, sni, port, now_ns);
+}
+
 static void window_add(struct aggregate *a, const struct report *r, __u64 now_ns)
 {
 	__u64 sec = now_ns / 1000000000ULL;
@@ -294,8 +312,6 @@ void aggregate_add(struct aggregate *a, const struct report *r, __u64 now_ns)
 	bool fresh;
 
 	sni_key(ch, sni, sizeof(sni));
-	a->total++;
-	window_add(a, r, now_ns);
 	if (port >= 0) {
 		latency_add(&a->port_latency[port], r);
 		resumption_count(&a->port_resumption[port], r);
@@ -309,6 +325,12 @@ void aggregate_add(struct aggregate *a, const struct report *r, __u64 now_ns)
 		latency_add(&a->sni_latency[i], r);
 		resumption_count(&a->sni_resumption[i], r);
 	}
+	if (r->e->flow.role == ROLE_BACKEND) {
+		backend_add(a, r, sni, port, now_ns);
+		return;
+	}
+	a->total++;
+	window_add(a, r, now_ns);
 	if (r->d.success) {
 		success_add(a, r);
 		return;

@@ -4,7 +4,10 @@
  * summary and the live view: counts by outcome and reason (since start and
  * over a sliding window), top failing clients (by address and by /24 or
  * /64), top failing SNIs, the version and cipher mix of successes, and
- * handshake latency percentiles per port and per SNI.
+ * handshake latency percentiles per port and per SNI. Those are the
+ * frontend's (clients to this host); this host's own handshakes with its
+ * backends are counted apart, with their top failing backends. Latency and
+ * resumption, per port and SNI, count both.
  *
  * Memory is fixed whatever the traffic. The top tables are Space-Saving
  * sketches of fixed capacity: an entry's count is never below its true
@@ -22,6 +25,7 @@
 #define AGG_CLIENTS		256	/* per table: by address, by prefix */
 #define AGG_SNIS		128	/* failing SNIs */
 #define AGG_LAT_SNIS		64	/* SNIs with latency histograms */
+#define AGG_BACKENDS		64	/* failing backends (address and port) */
 #define AGG_PORTS		64	/* distinct server ports (watched ports) */
 #define AGG_CIPHERS		64	/* distinct negotiated ciphers, then "other" */
 #define AGG_WINDOW_SEC		60	/* seconds kept for windowed rates */
@@ -83,8 +87,14 @@ struct agg_second {
 	__u32 by_reason[REASON_MAX];
 };
 
+/* This host's handshakes with its backends. */
+struct backend_counts {
+	__u64 total, success;
+	__u64 by_reason[REASON_MAX];
+};
+
 struct aggregate {
-	__u64 total, success, inferred;
+	__u64 total, success, inferred;	/* frontend */
 	__u64 by_reason[REASON_MAX];
 	__u64 versions[AGG_VERSIONS];	/* successes by negotiated version */
 	int n_ciphers;
@@ -95,12 +105,14 @@ struct aggregate {
 	struct latency port_latency[AGG_PORTS];
 	struct resumption_counts port_resumption[AGG_PORTS];
 
-	struct topk clients, prefixes, snis, lat_snis;
+	struct topk clients, prefixes, snis, lat_snis, backends;
 	struct client_info client_info[AGG_CLIENTS], prefix_info[AGG_CLIENTS];
 	struct sni_info sni_info[AGG_SNIS];
 	struct latency sni_latency[AGG_LAT_SNIS];	/* and resumption, by lat_snis index */
 	struct resumption_counts sni_resumption[AGG_LAT_SNIS];
-	struct topk_slot slots[2 * AGG_CLIENTS + AGG_SNIS + AGG_LAT_SNIS];
+	struct backend_counts backend;
+	struct client_info backend_info[AGG_BACKENDS];	/* keyed "address:port" */
+	struct topk_slot slots[2 * AGG_CLIENTS + AGG_SNIS + AGG_LAT_SNIS + AGG_BACKENDS];
 
 	struct agg_second window[AGG_WINDOW_SEC];
 };

@@ -76,6 +76,21 @@ static enum reason from_alert(const struct flow *f)
 }
 
 /*
+ * The client refuses the old version the server chose (TLS 1.1 or below)
+ * with an alert that does not say so: OpenSSL 3 at its default security
+ * level sends internal_error, others handshake_failure or
+ * insufficient_security. A server that accepts only TLS 1.0/1.1 fails so.
+ */
+static bool client_refused_old_version(const struct flow *f)
+{
+	const struct alert *a = &f->alert;
+
+	return a->from == SIDE_CLIENT && (f->sh.flags & SERVER_HELLO_SEEN) &&
+	       f->sh.version >= 0x0300 && f->sh.version < 0x0303 &&
+	       (a->code == 40 || a->code == 71 || a->code == 80);
+}
+
+/*
  * An encrypted alert (TLS 1.3 after the ServerHello, or TLS 1.2 after
  * ChangeCipherSpec): its code is hidden, so the flight before it tells.
  */
@@ -117,7 +132,8 @@ void diagnose(const struct event *e, struct diagnosis *d)
 	}
 	if ((a->flags & ALERT_SEEN) && !(a->flags & ALERT_ENCRYPTED) &&
 	    a->code != 0 && a->code != 90) {	/* close_notify, user_canceled */
-		d->reason = from_alert(f);
+		d->inferred = client_refused_old_version(f);
+		d->reason = d->inferred ? REASON_PROTOCOL_VERSION : from_alert(f);
 		return;
 	}
 	if ((a->flags & ALERT_SEEN) && (a->flags & ALERT_ENCRYPTED)) {

@@ -21,6 +21,7 @@
 #define N_VERSIONS	6	/* unknown, 3.0, 1.0, 1.1, 1.2, 1.3 */
 #define N_SIDES		3	/* enum tlsnoop_side */
 #define N_BUCKETS	13	/* finite histogram bounds */
+#define N_BACKENDS	64	/* backend series; later backends count as "other" */
 #define LISTEN_BACKLOG	16
 
 static const char *const outcome_names[N_OUTCOMES] = { "success", "failure" };
@@ -46,6 +47,13 @@ struct client {
 	size_t resp_len, resp_off;
 };
 
+/* One backend (address and port): its handshakes by reason (none: success). */
+struct backend_series {
+	char addr[INET6_ADDRSTRLEN];	/* "other": every backend past N_BACKENDS */
+	__u16 port;
+	__u64 by_reason[REASON_MAX];
+};
+
 struct duration_histogram {
 	__u64 buckets[N_BUCKETS + 1];	/* per bucket, not cumulative; last: above 10 s */
 	__u64 sum_ns;
@@ -57,6 +65,8 @@ struct metrics {
 	int n_ports;
 	__u64 *handshakes;	/* [port][reason][version][side] */
 	struct resumption_counts *resumption;	/* [port] */
+	struct backend_series backends[N_BACKENDS + 1];	/* the last: other */
+	int n_backends;
 	struct duration_histogram duration[N_OUTCOMES];
 	__u64 events;
 	__u64 ringbuf_dropped;
@@ -277,6 +287,27 @@ static void observe_duration(struct duration_histogram *h, __u64 ns)
 	h->count++;
 }
 
+static struct backend_series *backend_series_of(struct metrics *m, const struct report *r)
+{
+	struct backend_series *b;
+	int i;
+
+	for (i = 0; i < m->n_backends; i++) {
+		b = &m->backends[i];
+		if (b->port == r->e->key.server_port && !strcmp(b->addr, r->server_ip))
+			return b;
+	}
+	b = &m->backends[m->n_backends];
+	if (m->n_backends == N_BACKENDS) {
+		snprintf(b->addr, sizeof(b->addr), "other");
+		return b;
+	}
+	m->n_backends++;
+	snprintf(b->addr, sizeof(b->addr), "%s", r->server_ip);
+	b->port = r->e->key.server_port;
+	return b;
+}
+
 void metrics_count(struct metrics *m, const struct report *r)
 {
 	const struct event *e = r->e;
@@ -292,9 +323,13 @@ void metrics_count(struct metrics *m, const struct report *r)
 	port = port_index(m, e->key.server_port);
 	if (port < 0)
 		return;
+	resumption_count(&m->resumption[port], r);
+	if (e->flow.role == ROLE_BACKEND) {
+		backend_series_of(m, r)->by_reason[r->d.success ? REASON_NONE : r->d.reason]++;
+		return;
+	}
 	m->handshakes[handshake_index(port, r->d.success ? REASON_NONE : r->d.reason,
 				      version_index(r), failure_side(r))]++;
-	resumption_count(&m->resumption[port], r);
 }
 
 void metrics_set_flows_tracked(struct metrics *m, __u64 in_progress)
@@ -325,8 +360,9 @@ static void render_handshakes(const struct metrics *m, FILE *out)
 	__u64 n;
 
 	metric_header(out, "tlsnoop_handshakes_total", "counter",
-		      "TLS handshakes followed to an outcome, by outcome, failure reason, "
-		      "negotiated version, server port and the side that ended a failure.");
+		      "Clients' TLS handshakes with this host followed to an outcome, by outcome, "
+		      "failure reason, negotiated version, server port and the side that ended a "
+		      "failure.");
 	for (port = 0; port < m->n_ports; port++)
 		for (reason = 0; reason < REASON_MAX; reason++)
 			for (version = 0; version < N_VERSIONS; version++)
@@ -343,6 +379,30 @@ static void render_handshakes(const struct metrics *m, FILE *out)
 						m->ports[port], side_name(side),
 						(unsigned long long)n);
 				}
+}
+
+static void render_backend(FILE *out, const struct backend_series *b)
+{
+	int reason;
+
+	for (reason = 0; reason < REASON_MAX; reason++)
+		if (b->by_reason[reason])
+			fprintf(out, "tlsnoop_backend_handshakes_total{backend=\"%s\",port=\"%u\","
+				"outcome=\"%s\",reason=\"%s\"} %llu\n", b->addr, b->port,
+				outcome_names[reason != REASON_NONE], reason_name(reason),
+				(unsigned long long)b->by_reason[reason]);
+}
+
+static void render_backends(const struct metrics *m, FILE *out)
+{
+	int i;
+
+	metric_header(out, "tlsnoop_backend_handshakes_total", "counter",
+		      "This host's TLS handshakes with its backends (it is the client), by "
+		      "backend address and port, outcome and failure reason.");
+	for (i = 0; i < m->n_backends; i++)
+		render_backend(out, &m->backends[i]);
+	render_backend(out, &m->backends[N_BACKENDS]);	/* "other": empty until used */
 }
 
 static void render_resumption(const struct metrics *m, FILE *out)
@@ -404,6 +464,7 @@ void metrics_render(const struct metrics *m, FILE *out)
 	const char *version = strchr(argp_program_version, ' ');
 
 	render_handshakes(m, out);
+	render_backends(m, out);
 	render_resumption(m, out);
 	render_duration(m, out);
 	render_value(out, "tlsnoop_events_total", "counter",

@@ -36,7 +36,7 @@ enum { OPT_METRICS = 0x200 };
 
 enum { OPT_POLICY = 0x300, OPT_POLICY_CERT };
 
-enum { OPT_CLIENT_RATE = 0x400, OPT_USER };
+enum { OPT_CLIENT_RATE = 0x400, OPT_USER, OPT_BACKEND_PORTS };
 
 static const struct argp_option opts[] = {
 	{ "interface", 'i', "IFACE[,IFACE...]", 0, "Interfaces to watch, comma-separated, at most "
@@ -44,6 +44,8 @@ static const struct argp_option opts[] = {
 	{ "read", 'r', "FILE", 0, "Read a pcap or pcapng capture instead: its packets run "
 	  "through tlsnoop's BPF programs (BPF_PROG_TEST_RUN), so this needs root too", 0 },
 	{ "ports", 'p', "PORTS", 0, "Comma-separated TCP ports of the TLS servers (default 443)", 0 },
+	{ "backend-ports", OPT_BACKEND_PORTS, "PORTS", 0, "Also watch these ports of this host's "
+	  "backends: their handshakes are backend ones (this host the TLS client)", 0 },
 	{ "json", 'j', NULL, 0, "Print NDJSON, one object per handshake", 0 },
 	{ "output", 'o', "FILE", 0, "Write events to FILE instead of stdout", 0 },
 	{ "write", 'w', "FILE", 0, "Write the packets of every failed handshake to FILE (pcapng, "
@@ -120,6 +122,23 @@ int parse_ports(const char *s, __u16 *ports, int *n)
 			return -1;
 		p = end + 1;
 	}
+}
+
+/* The backend ports are watched too: add those -p does not list. */
+static int watch_backend_ports(struct options *o)
+{
+	int i, j;
+
+	for (i = 0; i < o->n_backend_ports; i++) {
+		for (j = 0; j < o->n_ports && o->ports[j] != o->backend_ports[i]; j++)
+			;
+		if (j < o->n_ports)
+			continue;
+		if (o->n_ports == MAX_PORTS)
+			return -1;
+		o->ports[o->n_ports++] = o->backend_ports[i];
+	}
+	return 0;
 }
 
 enum iface_list_error parse_interfaces(const char *s, char names[][IF_NAMESIZE], int *n)
@@ -222,6 +241,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("bad port list '%s': expected comma-separated ports "
 				   "1-65535 (at most %d), e.g. -p 443,8443", arg, MAX_PORTS);
 		break;
+	case OPT_BACKEND_PORTS:
+		if (parse_ports(arg, o->backend_ports, &o->n_backend_ports))
+			usage_error("bad backend port list '%s': expected comma-separated ports "
+				    "1-65535 (at most %d), e.g. --backend-ports 8443", arg, MAX_PORTS);
+		break;
 	case 'j':
 		o->json = true;
 		break;
@@ -307,6 +331,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			    state->next > 0 ? state->argv[state->next - 1] : "?");
 		break;
 	case ARGP_KEY_END:
+		if (watch_backend_ports(o))
+			usage_error("more than %d ports with --backend-ports", MAX_PORTS);
 		if (o->n_ifnames && o->capture)
 			usage_error("-i and -r exclude each other: watch an interface or read "
 				    "a capture");

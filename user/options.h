@@ -16,8 +16,10 @@ struct options {
 	char ifnames[MAX_INTERFACES][IF_NAMESIZE];	/* -i: at least one, or -r */
 	int n_ifnames;
 	const char *capture;		/* -r FILE: read it instead of an interface */
-	__u16 ports[MAX_PORTS];
+	__u16 ports[MAX_PORTS];		/* every watched port, --backend-ports too */
 	int n_ports;
+	__u16 backend_ports[MAX_PORTS];	/* --backend-ports */
+	int n_backend_ports;
 	bool json;
 	const char *output;
 	const char *pcap_out;		/* -w FILE: failed handshakes' packets */

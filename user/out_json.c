@@ -234,7 +234,7 @@ static void json_tlsnoop(struct json *j, const struct report *r)
 	json_str(j, "confidence", r->d.inferred ? "inferred" : "observed");
 	json_bytes(j, "history", f->hist, f->hist_len);
 	json_str(j, "end", end_cause_name(r->e->end_cause));
-	json_str(j, "side", "frontend");
+	json_str(j, "side", role_name(f->role));
 	json_str(j, "resumption", resumption_name(r->resumption));
 	if (f->ch.flags & HELLO_SEEN)
 		json_bool(j, "resumption_offered", r->resumption_offered);
@@ -265,11 +265,13 @@ static void json_tlsnoop(struct json *j, const struct report *r)
 	json_close(j, '}');
 }
 
-/* observer.ingress.interface.name: the name is the one given with -i. */
-static void json_observer(struct json *j, const char *ifname)
+/* observer.ingress.interface.name (a client's packets come in on it), or
+ * egress for a backend handshake (this host's go out): the name given
+ * with -i. */
+static void json_observer(struct json *j, const char *ifname, __u8 role)
 {
 	json_open(j, "observer", '{');
-	json_open(j, "ingress", '{');
+	json_open(j, role == ROLE_BACKEND ? "egress" : "ingress", '{');
 	json_open(j, "interface", '{');
 	json_bytes(j, "name", ifname, strlen(ifname));
 	json_close(j, '}');
@@ -305,7 +307,7 @@ void out_json_event(FILE *out, const struct report *r)
 	json_str(&j, "type", e->key.family == 6 ? "ipv6" : "ipv4");
 	json_close(&j, '}');
 	if (r->ingress_ifname)
-		json_observer(&j, r->ingress_ifname);
+		json_observer(&j, r->ingress_ifname, e->flow.role);
 	json_tls(&j, r);
 	json_tlsnoop(&j, r);
 	json_close(&j, '}');

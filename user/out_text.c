@@ -42,6 +42,8 @@ void out_text_event(FILE *out, const struct report *r)
 	text_endpoint(out, e->key.family, r->client_ip, e->key.client_port);
 	fputs(" -> ", out);
 	text_endpoint(out, e->key.family, r->server_ip, e->key.server_port);
+	if (f->role == ROLE_BACKEND)
+		fputs(" side=backend", out);
 	if (r->version)
 		fprintf(out, " tls%s", r->version);
 	else if (r->n_offered)

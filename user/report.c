@@ -95,6 +95,11 @@ const char *resumption_name(__u8 kind)
 	return kind < RESUME_KINDS ? names[kind] : "none";
 }
 
+const char *role_name(__u8 role)
+{
+	return role == ROLE_BACKEND ? "backend" : "frontend";
+}
+
 const char *side_name(__u8 side)
 {
 	return side == SIDE_CLIENT ? "client" : side == SIDE_SERVER ? "server" : "none";

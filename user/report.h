@@ -43,7 +43,8 @@ struct report {
 	int n_alpn;
 	struct policy_verdicts policy;	/* --policy verdicts; n 0: not judged */
 	const char *ingress_ifname;	/* the watched interface the client's packets came
-					 * in on; NULL: not known (offline) */
+					 * in on (backend: went out on); NULL: not known
+					 * (offline) */
 	__u8 resumption;		/* enum resumption */
 	bool resumption_offered;	/* the ClientHello asked to resume */
 };
@@ -54,6 +55,7 @@ void report_init(struct report *r, const struct event *e, const struct hello_inf
 		 __s64 mono_to_wall);
 const char *side_name(__u8 side);
 const char *resumption_name(__u8 kind);
+const char *role_name(__u8 role);
 const char *close_kind_name(__u8 kind);
 const char *end_cause_name(__u8 cause);
 

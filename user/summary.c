@@ -219,26 +219,47 @@ static void print_notes(FILE *out, const __u64 *stats, __u64 in_progress)
 				counter_lines[i].text);
 }
 
-void summary_print(FILE *out, const struct aggregate *a, const __u64 *stats, __u64 in_progress,
-		   __u64 now_ns)
+/* "  untrusted_certificate  3", one line per reason counted. */
+static void print_reason_counts(FILE *out, const __u64 *by_reason)
 {
 	int i;
 
+	for (i = 1; i < REASON_MAX; i++)
+		if (by_reason[i])
+			fprintf(out, "  %-22s %llu\n", reason_name(i),
+				(unsigned long long)by_reason[i]);
+}
+
+/* The load balancer's other side, as a cloud one's TargetTLSNegotiationErrorCount. */
+static void print_backends(FILE *out, const struct aggregate *a)
+{
+	const struct backend_counts *b = &a->backend;
+
+	if (!b->total)
+		return;
+	fprintf(out, "backend handshakes (this host to its backends): %llu  success: %llu  "
+		"failure: %llu\n", (unsigned long long)b->total, (unsigned long long)b->success,
+		(unsigned long long)(b->total - b->success));
+	print_reason_counts(out, b->by_reason);
+	print_clients(out, "top failing backends", &a->backends, a->backend_info);
+}
+
+void summary_print(FILE *out, const struct aggregate *a, const __u64 *stats, __u64 in_progress,
+		   __u64 now_ns)
+{
 	fprintf(out, "\n--- tlsnoop summary ---\n");
 	fprintf(out, "handshakes: %llu  success: %llu  failure: %llu\n",
 		(unsigned long long)a->total, (unsigned long long)a->success,
 		(unsigned long long)(a->total - a->success));
 	summary_rates_line(out, a, now_ns);
-	for (i = 1; i < REASON_MAX; i++)
-		if (a->by_reason[i])
-			fprintf(out, "  %-22s %llu\n", reason_name(i),
-				(unsigned long long)a->by_reason[i]);
+	print_reason_counts(out, a->by_reason);
 	if (a->inferred)
 		fprintf(out, "  (%llu of the failures inferred from encrypted alerts)\n",
 			(unsigned long long)a->inferred);
 	print_clients(out, "top failing clients", &a->clients, a->client_info);
 	print_snis(out, a);
 	print_mix(out, a);
+	print_backends(out, a);
 	print_latency(out, a);
 	print_resumption(out, a);
 	print_notes(out, stats, in_progress);

@@ -166,6 +166,9 @@ static void set_watched_ports(struct tlsnoop_bpf *skel, const struct options *o)
 
 	for (i = 0; i < o->n_ports; i++)
 		skel->rodata->watched_ports[o->ports[i] >> 3] |= 1 << (o->ports[i] & 7);
+	for (i = 0; i < o->n_backend_ports; i++)
+		skel->rodata->backend_ports[o->backend_ports[i] >> 3] |=
+			1 << (o->backend_ports[i] & 7);
 }
 
 static void ports_string(const struct options *o, char *buf, size_t size)

@@ -157,16 +157,15 @@ static const __u32 *sni_ports(const void *info, int i)
 	return ((const struct sni_info *)info)[i].by_port;
 }
 
-static void draw_clients(struct top_view *v, const struct aggregate *a, int max_rows)
+/* A table of failing clients, prefixes or backends (client_info each). */
+static void draw_client_table(struct top_view *v, const char *title, const struct topk *t,
+			      const struct client_info *info, int max_rows)
 {
-	const struct topk *t = v->by_prefix ? &a->prefixes : &a->clients;
-	const struct client_info *info = v->by_prefix ? a->prefix_info : a->client_info;
 	struct table_ctx c = { v, t, client_reasons, client_ports, info, client_last };
 	int idx[AGG_CLIENTS], n = topk_sorted(t, idx, sort_weight, &c), i;
 
-	line(v, "\x1b[7m%-39s %8s  %-22s %-28s %-7s %-36s\x1b[0m",
-	     v->by_prefix ? "FAILING CLIENT PREFIX" : "FAILING CLIENT", "FAILURES", "MAIN REASON",
-	     "LAST SNI", "MAX VER", "JA4");
+	line(v, "\x1b[7m%-39s %8s  %-22s %-28s %-7s %-36s\x1b[0m", title, "FAILURES",
+	     "MAIN REASON", "LAST SNI", "MAX VER", "JA4");
 	for (i = 0; i < n && i < max_rows; i++) {
 		const struct client_info *ci = &info[idx[i]];
 
@@ -179,6 +178,28 @@ static void draw_clients(struct top_view *v, const struct aggregate *a, int max_
 	}
 	if (!n)
 		line(v, "  (none)");
+}
+
+static void draw_clients(struct top_view *v, const struct aggregate *a, int max_rows)
+{
+	if (v->by_prefix)
+		draw_client_table(v, "FAILING CLIENT PREFIX", &a->prefixes, a->prefix_info,
+				  max_rows);
+	else
+		draw_client_table(v, "FAILING CLIENT", &a->clients, a->client_info, max_rows);
+}
+
+/* This host's handshakes with its backends, when it has any. */
+static void draw_backends(struct top_view *v, const struct aggregate *a, int max_rows)
+{
+	const struct backend_counts *b = &a->backend;
+
+	if (!b->total)
+		return;
+	line(v, "backends (this host to them): %llu handshakes, %llu failed",
+	     (unsigned long long)b->total, (unsigned long long)(b->total - b->success));
+	draw_client_table(v, "FAILING BACKEND", &a->backends, a->backend_info, max_rows);
+	line(v, "%s", "");
 }
 
 static void draw_snis(struct top_view *v, const struct aggregate *a, int max_rows)
@@ -309,6 +330,7 @@ static void draw_screen(struct top_view *v, const struct aggregate *a, const __u
 	line(v, "%s", "");
 	draw_snis(v, a, table_rows);
 	line(v, "%s", "");
+	draw_backends(v, a, 3);
 	draw_latency(v, a, 3);
 	fclose(v->frame);
 	fprintf(v->out, "\x1b[H%s\x1b[J\x1b[%d;1H\x1b[7m%-*.*s\x1b[0m", text, v->rows,

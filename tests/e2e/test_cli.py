@@ -87,6 +87,44 @@ def sh(argv, timeout=15):
     return r.stdout.decode(errors="replace")
 
 
+def veth_pair(a, b):
+    """A veth pair between two namespaces; a and b: (namespace, device, IPv4 address)."""
+    sh(["ip", "link", "add", a[1], "netns", a[0], "type", "veth", "peer", "name", b[1],
+        "netns", b[0]])
+    for ns, dev, ip in (a, b):
+        sh(["ip", "-n", ns, "link", "set", dev, "addrgenmode", "none"])
+        sh(["ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev])
+        sh(["ip", "-n", ns, "link", "set", dev, "up"])
+
+
+# nginx for a test: in the foreground, one process, every file under {d}.
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/nginx-error.log info;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/tmp;
+    proxy_temp_path {d}/tmp;
+    fastcgi_temp_path {d}/tmp;
+    uwsgi_temp_path {d}/tmp;
+    scgi_temp_path {d}/tmp;
+{http}
+}}
+"""
+
+
+def nginx_conf(d, http):
+    """Write d/nginx.conf with `http` inside its http block; returns its path."""
+    (d / "tmp").mkdir(exist_ok=True)
+    conf = d / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(d=d, http=http))
+    return conf
+
+
 def del_netns():
     for ns in (NS_SRV, NS_CLI):
         run(["ip", "netns", "del", ns], timeout=15)
@@ -172,15 +210,10 @@ def net(tmp_path):
     n = Net(tmp_path)
     del_netns()     # leftovers of an interrupted run
     try:
-        sh(["ip", "netns", "add", NS_SRV])
-        sh(["ip", "netns", "add", NS_CLI])
-        sh(["ip", "link", "add", IF_SRV, "netns", NS_SRV, "type", "veth", "peer", "name",
-            IF_CLI, "netns", NS_CLI])
-        for ns, dev, ip in ((NS_SRV, IF_SRV, SRV4), (NS_CLI, IF_CLI, CLI4)):
-            sh(["ip", "-n", ns, "link", "set", dev, "addrgenmode", "none"])
-            sh(["ip", "-n", ns, "addr", "add", ip + "/24", "dev", dev])
-            sh(["ip", "-n", ns, "link", "set", dev, "up"])
+        for ns in (NS_SRV, NS_CLI):
+            sh(["ip", "netns", "add", ns])
             sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+        veth_pair((NS_SRV, IF_SRV, SRV4), (NS_CLI, IF_CLI, CLI4))
         yield n
     finally:
         n.teardown()

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from test_cli import (BIN, CLIENT_PY, OTHER_OBJ, PYTHON, SERVER_PY, Net, read_events,
-                      run, sh, stderr_lines, stop, wait_for)
+                      run, sh, stderr_lines, stop, veth_pair, wait_for)
 
 NS_SRV = "tlsn-mi-srv"
 SIDES = [  # client namespace, client veth, client address, server veth, server address
@@ -78,12 +78,7 @@ def mnet(tmp_path):
         sh(["ip", "-n", NS_SRV, "link", "set", "lo", "up"])
         for ns, cdev, cip, sdev, sip in SIDES:
             sh(["ip", "netns", "add", ns])
-            sh(["ip", "link", "add", sdev, "netns", NS_SRV, "type", "veth", "peer", "name",
-                cdev, "netns", ns])
-            for n_, dev, ip in ((NS_SRV, sdev, sip), (ns, cdev, cip)):
-                sh(["ip", "-n", n_, "link", "set", dev, "addrgenmode", "none"])
-                sh(["ip", "-n", n_, "addr", "add", ip + "/24", "dev", dev])
-                sh(["ip", "-n", n_, "link", "set", dev, "up"])
+            veth_pair((NS_SRV, sdev, sip), (ns, cdev, cip))
             sh(["ip", "-n", ns, "link", "set", "lo", "up"])
         yield n
     finally:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from test_cli import nginx_conf
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("TLSNOOP_BIN", REPO / "tlsnoop"))
 PYTHON = "/usr/bin/python3"
@@ -192,20 +194,7 @@ def client_ip(i):
     return CLI_BASE + str(CLI_FIRST + i)
 
 
-NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/tmp;
-    proxy_temp_path {d}/tmp;
-    fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp;
-    scgi_temp_path {d}/tmp;
+NGINX_SERVER = """
     server {{
         listen {ip}:443 ssl;
         server_name pol.test;
@@ -218,14 +207,11 @@ http {{
         ssl_session_cache off;
         location / {{ return 200 "ok\\n"; }}
     }}
-}}
 """
 
 
 def start_nginx(d, policy):
-    (d / "tmp").mkdir(exist_ok=True)
-    conf = d / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(d=d, ip=SRV4, **POLICIES[policy]))
+    conf = nginx_conf(d, NGINX_SERVER.format(d=d, ip=SRV4, **POLICIES[policy]))
     p = subprocess.Popen(["ip", "netns", "exec", NS_SRV, "nginx", "-c", str(conf)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=open(d / "nginx.stderr", "wb"), start_new_session=True)

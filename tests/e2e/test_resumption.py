@@ -16,22 +16,15 @@ import subprocess
 
 import pytest
 
-from test_cli import IF_SRV, NS_CLI, NS_SRV, SRV4, net, read_events, sh, stop, wait_for
+from test_cli import (IF_SRV, NS_CLI, NS_SRV, SRV4, net, nginx_conf, read_events, sh, stop,
+                      wait_for)
 
 __all__ = ["net"]   # the fixture, imported from test_cli
 
 OFF, ON = 9443, 9444
 REQUEST = b"GET / HTTP/1.0\r\nHost: res.test\r\n\r\n"
 
-NGINX_CONF = """
-user root;
-daemon off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
+NGINX_HTTP = """
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate {d}/res.crt;
     ssl_certificate_key {d}/res.key;
@@ -47,7 +40,6 @@ http {{
         ssl_session_tickets on;
         location / {{ return 200 "on\\n"; }}
     }}
-}}
 """
 
 
@@ -57,8 +49,8 @@ def lab(net):
     sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
         "-nodes", "-subj", "/CN=res.test", "-addext", "subjectAltName=DNS:res.test",
         "-days", "2", "-keyout", d / "res.key", "-out", d / "res.crt"])
-    (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, off=OFF, on=ON))
-    net.popen(NS_SRV, ["nginx", "-c", d / "nginx.conf"], subprocess.DEVNULL, subprocess.DEVNULL)
+    conf = nginx_conf(d, NGINX_HTTP.format(d=d, off=OFF, on=ON))
+    net.popen(NS_SRV, ["nginx", "-c", conf], subprocess.DEVNULL, subprocess.DEVNULL)
     wait_for_listeners()
     return net
 

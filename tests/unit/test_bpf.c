@@ -28,6 +28,8 @@ static struct ring_buffer *rb;
 static struct event events[MAX_EVENTS];
 static int n_events;
 static bool use_tc;
+/* TC runs: the device a packet came in on; 0: sent from a local socket. */
+static __u32 tc_ingress_ifindex = 1;
 
 
 static struct hello_table *hellos;
@@ -82,8 +84,10 @@ static __u64 stat_sum(enum tlsnoop_stat s)
 static void run_frame(const struct pkt *p)
 {
 	int fd = bpf_program__fd(use_tc ? skel->progs.tc_tlsnoop : skel->progs.xdp_tlsnoop);
+	struct __sk_buff skb = { .ingress_ifindex = tc_ingress_ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf, .data_size_in = p->len,
-		    .repeat = 1);
+		    .repeat = 1, .ctx_in = use_tc ? &skb : NULL,
+		    .ctx_size_in = use_tc ? sizeof(skb) : 0);
 	int err = bpf_prog_test_run_opts(fd, &opts);
 
 	CHECK(!err, "test run failed: %s", strerror(errno));
@@ -553,6 +557,43 @@ static void test_not_tls(void)
 	if (one_event(&d))
 		CHECK(d.reason == REASON_NOT_TLS && events[0].flow.peek[0] == 0x17, "reason %s",
 		      reason_name(d.reason));
+}
+
+/* Plain HTTP to `port`, run as XDP or TC (ingress_ifindex: 0 sent from a
+ * local socket): the role of the not_tls event. */
+static int role_of(bool tc, __u32 ingress_ifindex, __u16 port)
+{
+	static const char get[] = "GET / HTTP/1.1\r\n\r\n";
+	struct diagnosis d;
+	const struct event *e;
+
+	reset("roles");
+	use_tc = tc;
+	tc_ingress_ifindex = ingress_ifindex;
+	conv_init(&c, 4, 0);
+	c.f.dir[0].dport = c.f.dir[1].sport = port;
+	tcp_handshake(&c);
+	send_bytes(&c, 0, PKT_PSH, get, sizeof(get) - 1);
+	e = one_event(&d);
+	use_tc = false;
+	tc_ingress_ifindex = 1;
+	return e ? e->flow.role : -1;
+}
+
+/* Frontend: a client's connection to this host; backend: one this host
+ * opened (its SYN left from a local socket), or to a --backend-ports port. */
+static void test_roles(void)
+{
+	int r;
+
+	r = role_of(false, 0, 443);
+	CHECK(r == ROLE_FRONTEND, "XDP, port 443: role %d", r);
+	r = role_of(true, 1, 443);
+	CHECK(r == ROLE_FRONTEND, "TC, received, port 443: role %d", r);
+	r = role_of(true, 0, 443);
+	CHECK(r == ROLE_BACKEND, "TC, from a local socket, port 443: role %d", r);
+	r = role_of(false, 0, 9443);
+	CHECK(r == ROLE_BACKEND, "XDP, backend port 9443: role %d", r);
 }
 
 static void test_no_client_hello(void)
@@ -1362,6 +1403,8 @@ int main(void)
 		return 1;
 	skel->rodata->watched_ports[443 >> 3] |= 1 << (443 & 7);
 	skel->rodata->watched_ports[8443 >> 3] |= 1 << (8443 & 7);
+	skel->rodata->watched_ports[9443 >> 3] |= 1 << (9443 & 7);
+	skel->rodata->backend_ports[9443 >> 3] |= 1 << (9443 & 7);
 	/* As tlsnoop loads it: the tests' one client stays within the budget. */
 	client_budget_set(skel, TLSNOOP_DEFAULT_CLIENT_RATE, TLSNOOP_DEFAULT_CLIENT_BURST);
 	err = tlsnoop_bpf__load(skel);
@@ -1383,6 +1426,7 @@ int main(void)
 	test_tls13_client_rejects();
 	test_tls13_mtls();
 	test_not_tls();
+	test_roles();
 	test_no_client_hello();
 	test_aborts();
 	test_split_hellos();

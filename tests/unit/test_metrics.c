@@ -244,8 +244,8 @@ static void test_other_metrics(void)
 	CHECK(has_line(text, "tlsnoop_events_suppressed_total 13"), "\n%s", text);
 	CHECK(has_line(text, "tlsnoop_build_info{version=\"0.1\"} 1"), "\n%s", text);
 	/* Every metric has its HELP and TYPE. */
-	CHECK(lines_starting(text, "# HELP tlsnoop_") == 10, "\n%s", text);
-	CHECK(lines_starting(text, "# TYPE tlsnoop_") == 10, "\n%s", text);
+	CHECK(lines_starting(text, "# HELP tlsnoop_") == 11, "\n%s", text);
+	CHECK(lines_starting(text, "# TYPE tlsnoop_") == 11, "\n%s", text);
 	free(text);
 	metrics_free(m);
 
@@ -425,12 +425,56 @@ static void test_resumption(void)
 	metrics_free(m);
 }
 
+/* This host's handshakes with its backends: their own series, by backend. */
+static void test_backends(void)
+{
+	struct metrics *m = metrics_new(ports, 2);
+	struct event e;
+	char *text;
+	int i;
+
+	current = "backends";
+	e = ev(END_ALERT, 8443, 3 * MS);
+	e.flow.role = ROLE_BACKEND;
+	inet_pton(AF_INET, "198.18.5.7", e.key.server_addr);
+	server_hello(&e, 0x0303);
+	alert(&e, SIDE_CLIENT, 48);	/* this host refuses the backend's CA */
+	count(m, &e);
+	count(m, &e);
+	e = ev(END_ESTABLISHED, 8443, 3 * MS);
+	e.flow.role = ROLE_BACKEND;
+	inet_pton(AF_INET, "198.18.5.8", e.key.server_addr);
+	server_hello(&e, 0x0304);
+	count(m, &e);
+	text = render(m);
+	CHECK(has_line(text, "# TYPE tlsnoop_backend_handshakes_total counter"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_backend_handshakes_total{backend=\"198.18.5.7\",port=\"8443\","
+			     "outcome=\"failure\",reason=\"untrusted_certificate\"} 2"), "\n%s", text);
+	CHECK(has_line(text, "tlsnoop_backend_handshakes_total{backend=\"198.18.5.8\",port=\"8443\","
+			     "outcome=\"success\",reason=\"none\"} 1"), "\n%s", text);
+	CHECK(lines_starting(text, "tlsnoop_handshakes_total{") == 0,
+	      "backend handshakes counted as the clients': \n%s", text);
+	free(text);
+	/* Past 64 backends, one "other" series. */
+	for (i = 0; i < 70; i++) {
+		e.key.server_addr[3] = 100 + i;
+		count(m, &e);
+	}
+	text = render(m);
+	CHECK(has_line(text, "tlsnoop_backend_handshakes_total{backend=\"other\",port=\"0\","
+			     "outcome=\"success\",reason=\"none\"} 8"), "\n%s", text);
+	CHECK(lines_starting(text, "tlsnoop_backend_handshakes_total{") == 65, "\n%s", text);
+	free(text);
+	metrics_free(m);
+}
+
 int main(void)
 {
 	test_handshakes();
 	test_histogram();
 	test_other_metrics();
 	test_resumption();
+	test_backends();
 	test_http();
 	test_parse_addr();
 	printf("%d passed, %d failed\n", passed, failed);

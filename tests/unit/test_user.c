@@ -120,6 +120,31 @@ static void test_diagnose_alerts(void)
 	}
 }
 
+/* A client that refuses the TLS 1.1 a server chose, with another alert. */
+static void test_diagnose_old_version(void)
+{
+	static const __u8 codes[] = { 40, 71, 80 };
+	struct event e;
+	bool inferred;
+	size_t i;
+
+	for (i = 0; i < sizeof(codes); i++) {
+		e = ev(END_ALERT);
+		with_alert(&e, SIDE_CLIENT, 2, codes[i]);
+		e.flow.sh.flags |= SERVER_HELLO_SEEN;
+		e.flow.sh.version = 0x0302;
+		CHECK(reason_of(&e, &inferred) == REASON_PROTOCOL_VERSION && inferred,
+		      "alert %u after TLS 1.1", codes[i]);
+		/* Not at TLS 1.2, nor from the server. */
+		e.flow.sh.version = 0x0303;
+		CHECK(reason_of(&e, &inferred) == REASON_OTHER_ALERT && !inferred,
+		      "alert %u after TLS 1.2", codes[i]);
+		e.flow.sh.version = 0x0302;
+		e.flow.alert.from = SIDE_SERVER;
+		CHECK(reason_of(&e, NULL) != REASON_PROTOCOL_VERSION, "server alert %u", codes[i]);
+	}
+}
+
 static void test_diagnose_other(void)
 {
 	struct event e;
@@ -359,6 +384,7 @@ int main(void)
 	test_escape();
 	test_diagnose_alerts();
 	test_diagnose_other();
+	test_diagnose_old_version();
 	test_ports();
 	test_client_rate();
 	test_interfaces();
