@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Offline mode (-r FILE). No second parser: each captured packet goes
- * through the loaded xdp_tlsnoop with BPF_PROG_TEST_RUN, both directions
- * alike (the program tells them apart by the watched port), with the
- * packet's capture time as the program's clock (clock_override_ns). Link
- * layers other than Ethernet are replaced by an Ethernet header carrying
- * their ethertype. The file is streamed, and the ring buffer drained as
- * packets go, so memory stays bounded whatever the file's size.
+ * through xdp_tlsnoop built from the same source for this process
+ * (bpf/host/), both directions alike (the program tells them apart by the
+ * watched port), with the packet's capture time as the program's clock
+ * (clock_override_ns). Link layers other than Ethernet are replaced by an
+ * Ethernet header carrying their ethertype. The file is streamed, and the
+ * ring buffer drained as packets go, so memory stays bounded whatever the
+ * file's size.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,16 +18,14 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/dlt.h>
 #include <pcap/pcap.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "capture.h"
+#include "host/tlsnoop_host.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 #define ETH_HDR_LEN	14
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
-/* The largest frame run: an Ethernet header and the largest IP packet. A
- * test run takes that much (a page of linear data, the rest in fragments). */
+/* The largest frame run: an Ethernet header and the largest IP packet. */
 #define FRAME_MAX	(ETH_HDR_LEN + 65535)
 /* Packets between two drains of the ring buffer: at most a hello (4 KiB),
  * an event and, with -w, a packet (4 KiB) each: within the half of its
@@ -141,7 +140,7 @@ void capture_close(struct capture *cap)
 /* The collector's and the program's clock: the latest capture time so far,
  * in ns. Never going back (a merged capture may be out of order): expiry and
  * durations need a clock that only moves forward. Never 0 either, which
- * would turn the kernel's clock back on. */
+ * would turn the program's own clock (bpf_ktime_get_ns) back on. */
 static void advance_clock(struct collector *c, const struct timeval *ts)
 {
 	/* With nanosecond precision, tv_usec holds nanoseconds. */
@@ -151,7 +150,6 @@ static void advance_clock(struct collector *c, const struct timeval *ts)
 		c->capture_ns = ns;
 	if (!c->capture_ns)
 		c->capture_ns = 1;
-	c->skel->bss->clock_override_ns = c->capture_ns;
 }
 
 static __u16 ethertype_of_ip(const u_char *ip, __u32 len)
@@ -200,29 +198,19 @@ static __u32 ethernet_frame(struct capture *cap, const u_char *pkt, __u32 caplen
 	return ETH_HDR_LEN + len;
 }
 
-static int run_packet(struct capture *cap, struct collector *c, const struct pcap_pkthdr *h,
-		      const u_char *pkt)
+static void run_packet(struct capture *cap, struct collector *c, const struct pcap_pkthdr *h,
+		       const u_char *pkt)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
 	const void *frame;
 	__u32 len = ethernet_frame(cap, pkt, h->caplen, &frame);
 
-	if (!len)
-		return 0;
-	opts.data_in = frame;
-	opts.data_size_in = len;
-	if (bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.xdp_tlsnoop), &opts)) {
-		fprintf(stderr, "tlsnoop: running packet %llu of '%s' (%u bytes) through "
-			"xdp_tlsnoop failed: %s\n", (unsigned long long)cap->packets, cap->path,
-			len, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (len)
+		tlsnoop_host_run(frame, len, c->capture_ns);
 }
 
 static int drain(struct collector *c)
 {
-	int err = ring_buffer__consume(c->rb);
+	int err = collector_poll(c, 0);
 
 	if (err < 0)
 		fprintf(stderr, "tlsnoop: reading the ring buffer failed: %s\n", strerror(-err));
@@ -242,8 +230,7 @@ int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t 
 		advance_clock(c, &h->ts);
 		if (!last_expire)
 			last_expire = c->capture_ns;
-		if (run_packet(cap, c, h, pkt))
-			return -1;
+		run_packet(cap, c, h, pkt);
 		if (cap->packets % DRAIN_EVERY == 0 && drain(c))
 			return -1;
 		/* As live mode does every second, per second of the capture. */

@@ -14,6 +14,7 @@
 #include "attach.h"
 #include "capture.h"
 #include "collect.h"
+#include "host/tlsnoop_host.h"
 #include "options.h"
 #include "summary.h"
 #include "top.h"
@@ -285,14 +286,10 @@ int main(int argc, char **argv)
 	verbose = o.verbose;
 	libbpf_set_print(libbpf_print);
 
-	if (geteuid() != 0) {
-		if (o.capture)
-			fprintf(stderr, "tlsnoop: reading a capture runs tlsnoop's BPF programs "
-				"over its packets (BPF_PROG_TEST_RUN) and needs root: try sudo "
-				"%s\n", argv[0]);
-		else
-			fprintf(stderr, "tlsnoop: must run as root (it loads BPF programs): "
-				"try sudo %s\n", argv[0]);
+	/* A capture runs through the programs built for the host: no root. */
+	if (geteuid() != 0 && !o.capture) {
+		fprintf(stderr, "tlsnoop: must run as root (it loads BPF programs): try sudo %s\n",
+			argv[0]);
 		return 1;
 	}
 	if (o.capture) {
@@ -343,11 +340,17 @@ int main(int argc, char **argv)
 	skel->rodata->copy_packets = col.pcap != NULL;
 	bpf_map__set_max_entries(skel->maps.flows, o.max_flows);
 	client_budget_set(skel, o.client_rate, o.client_burst);
-	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, o.hook == HOOK_XDP || cap);
-	/* A capture runs through xdp_tlsnoop only, both directions. */
-	bpf_program__set_autoload(skel->progs.tc_tlsnoop, !cap);
-	err = tlsnoop_bpf__load(skel);
-	if (err) {
+	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, o.hook == HOOK_XDP);
+	/* A capture: the same programs, built for the host, set up as the
+	 * skeleton says; nothing goes to the kernel. */
+	if (cap) {
+		col.host = tlsnoop_host_load(skel);
+		if (!col.host) {
+			fprintf(stderr, "tlsnoop: cannot set up the programs for the capture: %s\n",
+				strerror(errno));
+			goto cleanup;
+		}
+	} else if ((err = tlsnoop_bpf__load(skel))) {
 		fprintf(stderr, "tlsnoop: the kernel refused the BPF programs (%s); it needs "
 			"Linux >= 5.18 with BTF and bpf_loop (run with -v for the verifier log)\n",
 			strerror(-err));
@@ -403,6 +406,8 @@ cleanup:
 	top_close(top);
 	detach_all(&watched);
 	collector_free(&col);
+	if (col.host)
+		tlsnoop_host_unload();
 	metrics_free(col.metrics);
 	whatif_free(col.whatif);
 	tlsnoop_bpf__destroy(skel);
