@@ -169,7 +169,7 @@ static void bucket_unlink(struct host_hash *t, __u32 i)
 }
 
 /* A node for a new entry: never used, freed, or the least recently used. */
-static __u32 node_take(const struct host_map *m)
+static __u32 node_take(struct host_map *m)
 {
 	struct host_hash *t = m->hash;
 	__u32 i;
@@ -184,6 +184,7 @@ static __u32 node_take(const struct host_map *m)
 	i = t->nodes[m->max_entries].newer;
 	bucket_unlink(t, i);
 	lru_unlink(t, i);
+	m->evicted++;
 	return i;
 }
 

@@ -23,6 +23,7 @@ struct host_map {
 	__u32 value_size;
 	__u32 max_entries;	/* ring buffer: its bytes */
 	struct host_hash *hash;	/* LRU hash */
+	__u64 evicted;		/* LRU hash: entries it evicted to make room */
 	__u8 *bytes;		/* array: its values; ring buffer: its records */
 	__u64 ring_used;	/* ring buffer: bytes of records written */
 	__u64 ring_read;	/* ring buffer: of which read */

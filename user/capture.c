@@ -31,6 +31,8 @@
  * an event and, with -w, a packet (4 KiB) each: within the half of its
  * 4 MiB that packets may fill, so that offline none is lost. */
 #define DRAIN_EVERY	128
+/* Event lines are written as the buffer fills, not one by one (collect.c). */
+#define OUT_BUFFER	(1 << 20)
 
 /* A link layer other than Ethernet: what comes before the IP header, and
  * where its ethertype is. */
@@ -224,7 +226,11 @@ int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t 
 	__u64 last_expire = 0;
 	int ret = PCAP_ERROR_BREAK;
 
+	static char out_buffer[OUT_BUFFER];	/* the stream's until exit */
+
 	c->mono_to_wall = 0;	/* capture times are wall-clock already */
+	if (c->out)
+		setvbuf(c->out, out_buffer, _IOFBF, sizeof(out_buffer));
 	while (!*stop && (ret = pcap_next_ex(cap->pcap, &h, &pkt)) == 1) {
 		cap->packets++;
 		advance_clock(c, &h->ts);

@@ -80,6 +80,13 @@ __u64 collector_now(const struct collector *c)
 	return c->capture_ns ?: mono_now_ns();
 }
 
+static void write_failed(struct collector *c)
+{
+	fprintf(stderr, "tlsnoop: cannot write events: %s; still counting for the summary\n",
+		strerror(errno));
+	c->write_failed = true;
+}
+
 void collector_event(struct collector *c, const struct event *kernel_event)
 {
 	struct event e = *kernel_event;
@@ -102,11 +109,17 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 		out_json_event(c->out, &r);
 	else
 		out_text_event(c->out, &r);
-	if (fflush(c->out) == EOF || ferror(c->out)) {
-		fprintf(stderr, "tlsnoop: cannot write events: %s; still counting for the "
-			"summary\n", strerror(errno));
-		c->write_failed = true;
-	}
+	/* Live, each line as it comes; from a capture, as the buffer fills
+	 * (and collector_flush at the end). */
+	if ((!c->host && fflush(c->out) == EOF) || ferror(c->out))
+		write_failed(c);
+}
+
+int collector_flush(struct collector *c)
+{
+	if (c->out && !c->write_failed && (fflush(c->out) == EOF || ferror(c->out)))
+		write_failed(c);
+	return c->write_failed ? -1 : 0;
 }
 
 static int on_ringbuf(void *ctx, void *data, size_t size)
@@ -230,6 +243,15 @@ static void count_evictions(struct collector *c)
 	}
 }
 
+/* The host build's LRU counts what it evicts: while it has evicted nothing,
+ * every slot counts exactly the flows the walk finds in it (no packet runs
+ * during the walk), and count_evictions() would find nothing, at the cost
+ * of three passes over 1 MiB arrays each second of capture time. */
+static bool evictions_possible(const struct collector *c)
+{
+	return !c->host || c->host->flows->evicted;
+}
+
 /* Idle for the timeout. A packet may have updated the flow after `now` was
  * read (during the walk): then it is not idle, and must not wrap around. */
 static bool flow_idle(const struct collector *c, const struct flow *f, __u64 now)
@@ -242,19 +264,23 @@ __u64 collector_expire(struct collector *c)
 	struct prog_map flows = flows_map(c);
 	struct flow_key *expired, key, next;
 	__u64 now = collector_now(c), in_progress = 0;
+	bool count = evictions_possible(c);
 	struct event e;
 	int n = 0, i;
 	void *prev = NULL;
 
-	expired = calloc(EXPIRE_BATCH, sizeof(*expired));
+	expired = malloc(EXPIRE_BATCH * sizeof(*expired));
 	if (!expired)
 		return 0;
-	memcpy(c->slot_before, flow_slots(c), TLSNOOP_SLOTS * sizeof(*c->slot_before));
-	memset(c->slot_seen, 0, TLSNOOP_SLOTS * sizeof(*c->slot_seen));
+	if (count) {
+		memcpy(c->slot_before, flow_slots(c), TLSNOOP_SLOTS * sizeof(*c->slot_before));
+		memset(c->slot_seen, 0, TLSNOOP_SLOTS * sizeof(*c->slot_seen));
+	}
 	while (map_next_key(flows, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		c->slot_seen[flow_slot(&key)]++;
+		if (count)
+			c->slot_seen[flow_slot(&key)]++;
 		if (map_copy(flows, &key, &e.flow) || e.flow.phase == PHASE_DONE)
 			continue;
 		if (!flow_idle(c, &e.flow, now) || n >= EXPIRE_BATCH) {
@@ -263,7 +289,8 @@ __u64 collector_expire(struct collector *c)
 		}
 		expired[n++] = key;
 	}
-	count_evictions(c);
+	if (count)
+		count_evictions(c);
 	for (i = 0; i < n; i++) {
 		/* The kernel may have finished it meanwhile (it reports then),
 		 * or seen a packet of it since the walk. */

@@ -51,6 +51,9 @@ void collector_free(struct collector *c);
 /* Wait up to timeout_ms for events and handle them; <0 on error. (The host
  * build's ring buffer is only read: its records are all there.) */
 int collector_poll(struct collector *c, int timeout_ms);
+/* Write out the event lines buffered (reading a capture, they are not
+ * flushed one by one); -1 when writing them failed (said). */
+int collector_flush(struct collector *c);
 /* Report handshakes idle for longer than the timeout, and count the flows
  * the LRU evicted; returns how many are still in progress. */
 __u64 collector_expire(struct collector *c);

@@ -394,6 +394,7 @@ int main(int argc, char **argv)
 	/* Take the last events, then report what has been idle too long. */
 	collector_poll(&col, 0);
 	in_progress = collector_expire(&col);
+	collector_flush(&col);
 	collector_stats(&col, stats);
 	summary_print(stderr, col.agg, stats, in_progress, collector_now(&col));
 	if (col.pcap)
