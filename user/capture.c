@@ -33,6 +33,8 @@
 #define DRAIN_EVERY	128
 /* Event lines are written as the buffer fills, not one by one (collect.c). */
 #define OUT_BUFFER	(1 << 20)
+/* The file is read in chunks of this much, not of stdio's 4 KiB. */
+#define IN_BUFFER	(1 << 20)
 
 /* A link layer other than Ethernet: what comes before the IP header, and
  * where its ethertype is. */
@@ -59,6 +61,7 @@ struct capture {
 	const struct link_layer *link;	/* NULL: Ethernet, run as captured */
 	__u64 packets;
 	__u8 frame[FRAME_MAX];		/* a non-Ethernet packet made Ethernet */
+	char in_buffer[IN_BUFFER];	/* the file's stdio buffer */
 };
 
 static const struct link_layer *link_layer_find(int dlt)
@@ -107,6 +110,7 @@ struct capture *capture_open(const char *path)
 	f = open_file(path);
 	if (!f)
 		goto fail;
+	setvbuf(f, cap->in_buffer, _IOFBF, sizeof(cap->in_buffer));
 	/* Nanoseconds: a pcap's microseconds are scaled, a pcapng's kept. */
 	cap->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO,
 							     errbuf);
