@@ -111,6 +111,7 @@ unit: $(OUTPUT)/test_metrics
 unit: $(OUTPUT)/test_aggregate
 unit: $(OUTPUT)/test_fingerprint
 unit: $(OUTPUT)/test_policy
+unit: $(OUTPUT)/test_host
 unit: $(OUTPUT)/fuzz/bpf_packets
 
 test: deps

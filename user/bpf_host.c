@@ -16,9 +16,7 @@
 
 /*
  * LRU hash: nodes chained per bucket, and on one list from the least to the
- * most recently used, whose head is the extra node `max_entries`. Nodes are
- * taken in order until all have been used once, then from the free list,
- * then by evicting the least recently used.
+ * most recently used, whose head is the extra node `max_entries`.
  */
 struct host_node {
 	__u32 next;		/* in its bucket's chain, or in the free list */
@@ -168,19 +166,20 @@ static void bucket_unlink(struct host_hash *t, __u32 i)
 	*link = t->nodes[i].next;
 }
 
-/* A node for a new entry: never used, freed, or the least recently used. */
+/* A node for a new entry: freed (its memory is touched already), never
+ * used, or the least recently used. */
 static __u32 node_take(struct host_map *m)
 {
 	struct host_hash *t = m->hash;
 	__u32 i;
 
-	if (t->unused < m->max_entries)
-		return t->unused++;
 	if (t->free != NIL) {
 		i = t->free;
 		t->free = t->nodes[i].next;
 		return i;
 	}
+	if (t->unused < m->max_entries)
+		return t->unused++;
 	i = t->nodes[m->max_entries].newer;
 	bucket_unlink(t, i);
 	lru_unlink(t, i);

@@ -60,6 +60,7 @@ struct capture {
 	const char *path;
 	const struct link_layer *link;	/* NULL: Ethernet, run as captured */
 	__u64 packets;
+	__u64 clock_ns;			/* the latest capture time so far; 0: none yet */
 	__u8 frame[FRAME_MAX];		/* a non-Ethernet packet made Ethernet */
 	char in_buffer[IN_BUFFER];	/* the file's stdio buffer */
 };
@@ -147,15 +148,15 @@ void capture_close(struct capture *cap)
  * in ns. Never going back (a merged capture may be out of order): expiry and
  * durations need a clock that only moves forward. Never 0 either, which
  * would turn the program's own clock (bpf_ktime_get_ns) back on. */
-static void advance_clock(struct collector *c, const struct timeval *ts)
+static void advance_clock(struct capture *cap, const struct timeval *ts)
 {
 	/* With nanosecond precision, tv_usec holds nanoseconds. */
 	__u64 ns = ts->tv_sec < 0 ? 0 : (__u64)ts->tv_sec * NSEC_PER_SEC + ts->tv_usec;
 
-	if (ns > c->capture_ns)
-		c->capture_ns = ns;
-	if (!c->capture_ns)
-		c->capture_ns = 1;
+	if (ns > cap->clock_ns)
+		cap->clock_ns = ns;
+	if (!cap->clock_ns)
+		cap->clock_ns = 1;
 }
 
 static __u16 ethertype_of_ip(const u_char *ip, __u32 len)
@@ -204,14 +205,19 @@ static __u32 ethernet_frame(struct capture *cap, const u_char *pkt, __u32 caplen
 	return ETH_HDR_LEN + len;
 }
 
-static void run_packet(struct capture *cap, struct collector *c, const struct pcap_pkthdr *h,
-		       const u_char *pkt)
+int capture_next(struct capture *cap, const void **frame, __u32 *len, __u64 *clock_ns)
 {
-	const void *frame;
-	__u32 len = ethernet_frame(cap, pkt, h->caplen, &frame);
+	struct pcap_pkthdr *h;
+	const u_char *pkt;
+	int ret = pcap_next_ex(cap->pcap, &h, &pkt);
 
-	if (len)
-		tlsnoop_host_run(frame, len, c->capture_ns);
+	if (ret != 1)
+		return ret == PCAP_ERROR ? -1 : 0;
+	cap->packets++;
+	advance_clock(cap, &h->ts);
+	*clock_ns = cap->clock_ns;
+	*len = ethernet_frame(cap, pkt, h->caplen, frame);
+	return 1;
 }
 
 static int drain(struct collector *c)
@@ -225,22 +231,20 @@ static int drain(struct collector *c)
 
 int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t *stop)
 {
-	struct pcap_pkthdr *h;
-	const u_char *pkt;
-	__u64 last_expire = 0;
-	int ret = PCAP_ERROR_BREAK;
-
 	static char out_buffer[OUT_BUFFER];	/* the stream's until exit */
+	__u64 last_expire = 0;
+	const void *frame;
+	int ret = 0;
+	__u32 len;
 
 	c->mono_to_wall = 0;	/* capture times are wall-clock already */
 	if (c->out)
 		setvbuf(c->out, out_buffer, _IOFBF, sizeof(out_buffer));
-	while (!*stop && (ret = pcap_next_ex(cap->pcap, &h, &pkt)) == 1) {
-		cap->packets++;
-		advance_clock(c, &h->ts);
+	while (!*stop && (ret = capture_next(cap, &frame, &len, &c->capture_ns)) == 1) {
 		if (!last_expire)
 			last_expire = c->capture_ns;
-		run_packet(cap, c, h, pkt);
+		if (len)
+			tlsnoop_host_run(frame, len, c->capture_ns);
 		if (cap->packets % DRAIN_EVERY == 0 && drain(c))
 			return -1;
 		/* As live mode does every second, per second of the capture. */
@@ -253,7 +257,7 @@ int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t 
 	}
 	if (drain(c))
 		return -1;
-	if (ret == PCAP_ERROR)
+	if (ret < 0)
 		fprintf(stderr, "tlsnoop: warning: stopped reading '%s' after %llu packets: %s\n",
 			cap->path, (unsigned long long)cap->packets, pcap_geterr(cap->pcap));
 	return 0;
