@@ -3,18 +3,20 @@
 #include <string.h>
 #include "aggregate.h"
 #include "escape.h"
+#include "fnv.h"
 
 /* ------------------------------------------------------------ Space-Saving */
 
 int topk_add(struct topk *t, const char *key, bool *fresh)
 {
 	struct topk_slot *min = NULL, *s;
+	__u64 hash = fnv1a(FNV_OFFSET, key, strlen(key));
 	int i;
 
 	*fresh = false;
 	for (i = 0; i < t->n; i++) {
 		s = &t->slot[i];
-		if (!strcmp(s->key, key)) {
+		if (s->hash == hash && !strcmp(s->key, key)) {
 			s->count++;
 			return i;
 		}
@@ -25,6 +27,7 @@ int topk_add(struct topk *t, const char *key, bool *fresh)
 	if (t->n < t->cap) {
 		s = &t->slot[t->n++];
 		snprintf(s->key, sizeof(s->key), "%s", key);
+		s->hash = hash;
 		s->count = 1;
 		s->error = 0;
 		return s - t->slot;
@@ -32,6 +35,7 @@ int topk_add(struct topk *t, const char *key, bool *fresh)
 	/* The least counted key gives its slot to the new one, whose count
 	 * starts from the evicted count: that much may not be its own. */
 	snprintf(min->key, sizeof(min->key), "%s", key);
+	min->hash = hash;
 	min->error = min->count;
 	min->count++;
 	return min - t->slot;
