@@ -1,39 +1,43 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#define _GNU_SOURCE	/* fputs_unlocked, fwrite_unlocked */
 #include <string.h>
 #include "escape.h"
 #include "fmt.h"
 
-static int json_plain(unsigned char c)
+size_t json_escape_to(char *dst, const void *bytes, size_t len)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	const unsigned char *p = bytes;
+	char *d = dst;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\') {
+			*d++ = '\\';
+			*d++ = c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			/* Non-ASCII bytes are not assumed to be UTF-8: each
+			 * is one escaped code point (Latin-1). */
+			memcpy(d, "\\u00", 4);
+			fmt_hex(d + 4, c, 2);
+			d += JSON_ESCAPE_MAX;
+		} else {
+			*d++ = c;
+		}
+	}
+	return d - dst;
 }
 
 void json_escape(FILE *out, const void *bytes, size_t len)
 {
-	const unsigned char *p = bytes;
-	char esc[6] = "\\u00";
-	size_t i = 0, run;
+	char buf[256 * JSON_ESCAPE_MAX];
+	const char *p = bytes;
+	size_t n;
 
-	flockfile(out);
-	while (i < len) {
-		for (run = i; run < len && json_plain(p[run]); run++)
-			;
-		fwrite_unlocked(p + i, 1, run - i, out);
-		if (run == len)
-			break;
-		if (p[run] == '"' || p[run] == '\\') {
-			putc_unlocked('\\', out);
-			putc_unlocked(p[run], out);
-		} else {
-			/* Non-ASCII bytes are not assumed to be UTF-8: each
-			 * is one escaped code point (Latin-1). */
-			fmt_hex(esc + 4, p[run], 2);
-			fwrite_unlocked(esc, 1, sizeof(esc), out);
-		}
-		i = run + 1;
+	for (; len; len -= n, p += n) {
+		n = len < 256 ? len : 256;
+		fwrite(buf, 1, json_escape_to(buf, p, n), out);
 	}
-	funlockfile(out);
 }
 
 /* One byte for a terminal, in out (5 bytes); returns its length. */

@@ -2,11 +2,10 @@
 /*
  * NDJSON with Elastic Common Schema names where ECS has them (source,
  * destination, event, tls) and tlsnoop.* for the rest; docs/events.md
- * lists every field. Absent facts are left out, never null. An event holds
- * the stream (flockfile) and writes with its unlocked calls, no printf: a
+ * lists every field. Absent facts are left out, never null. An event is
+ * put together in a buffer and written with one fwrite, no printf: a
  * capture's events are written as fast as they are read.
  */
-#define _GNU_SOURCE	/* fputs_unlocked, fwrite_unlocked */
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -15,67 +14,108 @@
 #include "names.h"
 #include "output.h"
 
-#define JSON_DEPTH 6
+#define JSON_DEPTH	6
+#define JSON_BUF	(16 << 10)	/* a long event is written in parts */
 
 struct json {
 	FILE *out;
+	size_t len;		/* bytes in buf */
 	int depth;
 	bool has_member[JSON_DEPTH];
+	char buf[JSON_BUF];
 };
+
+static void json_drain(struct json *j)
+{
+	fwrite(j->buf, 1, j->len, j->out);
+	j->len = 0;
+}
+
+/* Room for n more bytes (n at most JSON_BUF). */
+static char *json_room(struct json *j, size_t n)
+{
+	if (JSON_BUF - j->len < n)
+		json_drain(j);
+	return j->buf + j->len;
+}
+
+static void json_put(struct json *j, const char *s, size_t n)
+{
+	if (n > JSON_BUF) {
+		json_drain(j);
+		fwrite(s, 1, n, j->out);
+		return;
+	}
+	memcpy(json_room(j, n), s, n);
+	j->len += n;
+}
+
+static void json_putc(struct json *j, char c)
+{
+	*json_room(j, 1) = c;
+	j->len++;
+}
 
 static void json_key(struct json *j, const char *key)
 {
 	if (j->has_member[j->depth])
-		putc_unlocked(',', j->out);
+		json_putc(j, ',');
 	j->has_member[j->depth] = true;
 	if (key) {
-		putc_unlocked('"', j->out);
-		fputs_unlocked(key, j->out);
-		fputs_unlocked("\":", j->out);
+		json_putc(j, '"');
+		json_put(j, key, strlen(key));
+		json_put(j, "\":", 2);
 	}
 }
 
 static void json_open(struct json *j, const char *key, char bracket)
 {
 	json_key(j, key);
-	putc_unlocked(bracket, j->out);
+	json_putc(j, bracket);
 	j->has_member[++j->depth] = false;
 }
 
 static void json_close(struct json *j, char bracket)
 {
-	putc_unlocked(bracket, j->out);
+	json_putc(j, bracket);
 	j->depth--;
 }
 
 static void json_bytes(struct json *j, const char *key, const void *s, size_t len)
 {
+	const char *p = s;
+	size_t n;
+
 	json_key(j, key);
-	putc_unlocked('"', j->out);
-	json_escape(j->out, s, len);
-	putc_unlocked('"', j->out);
+	json_putc(j, '"');
+	for (; len; len -= n, p += n) {
+		n = len < JSON_BUF / JSON_ESCAPE_MAX ? len : JSON_BUF / JSON_ESCAPE_MAX;
+		j->len += json_escape_to(json_room(j, n * JSON_ESCAPE_MAX), p, n);
+	}
+	json_putc(j, '"');
 }
 
 static void json_str(struct json *j, const char *key, const char *s)
 {
 	json_key(j, key);
-	putc_unlocked('"', j->out);
-	fputs_unlocked(s, j->out);	/* only for strings of our own */
-	putc_unlocked('"', j->out);
+	json_putc(j, '"');
+	json_put(j, s, strlen(s));	/* only for strings of our own */
+	json_putc(j, '"');
 }
 
 static void json_uint(struct json *j, const char *key, unsigned long long v)
 {
-	char buf[FMT_DEC_MAX];
-
 	json_key(j, key);
-	fwrite_unlocked(buf, 1, fmt_dec(buf, v), j->out);
+	j->len += fmt_dec(json_room(j, FMT_DEC_MAX), v);
 }
 
 static void json_bool(struct json *j, const char *key, bool v)
 {
 	json_key(j, key);
-	fputs_unlocked(v ? "true" : "false", j->out);
+	if (v)
+		json_put(j, "true", 4);
+	else
+		json_put(j, "false", 5);
 }
 
 /* "2026-11-22T14:02:11.907712Z": the date and time formatted once per
@@ -97,10 +137,10 @@ static void json_timestamp(struct json *j, __u64 wall_ns)
 	fmt_dec_fixed(frac + 1, (wall_ns % 1000000000ULL) / 1000, 6);
 	frac[7] = 'Z';
 	json_key(j, "@timestamp");
-	putc_unlocked('"', j->out);
-	fwrite_unlocked(date, 1, date_len, j->out);
-	fwrite_unlocked(frac, 1, sizeof(frac), j->out);
-	putc_unlocked('"', j->out);
+	json_putc(j, '"');
+	json_put(j, date, date_len);
+	json_put(j, frac, sizeof(frac));
+	json_putc(j, '"');
 }
 
 static void json_alert(struct json *j, const struct alert *a)
@@ -300,9 +340,12 @@ static void json_observer(struct json *j, const char *ifname)
 void out_json_event(FILE *out, const struct report *r)
 {
 	const struct event *e = r->e;
-	struct json j = { .out = out };
+	struct json j;
 
-	flockfile(out);
+	j.out = out;
+	j.len = 0;
+	j.depth = 0;
+	j.has_member[0] = false;
 	json_open(&j, NULL, '{');
 	json_timestamp(&j, r->wall_ns);
 	json_open(&j, "event", '{');
@@ -330,6 +373,6 @@ void out_json_event(FILE *out, const struct report *r)
 	json_tls(&j, r);
 	json_tlsnoop(&j, r);
 	json_close(&j, '}');
-	putc_unlocked('\n', out);
-	funlockfile(out);
+	json_putc(&j, '\n');
+	json_drain(&j);
 }
