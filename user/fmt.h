@@ -5,6 +5,7 @@
 #define __FMT_H
 
 #include <stddef.h>
+#include <string.h>
 
 #define FMT_DEC_MAX	20	/* digits of the largest unsigned long long */
 
@@ -39,6 +40,32 @@ static inline void fmt_hex(char *out, unsigned long long v, size_t digits)
 		out[digits] = "0123456789abcdef"[v & 15];
 		v >>= 4;
 	}
+}
+
+/* An IPv4 address as inet_ntop writes it ("192.0.2.1"), NUL-terminated:
+ * at most 16 bytes. Returns the length. */
+static inline size_t fmt_ipv4(char *out, const unsigned char addr[4])
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			out[n++] = '.';
+		n += fmt_dec(out + n, addr[i]);
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Copy a string into size bytes, cut if longer, always NUL-terminated (as
+ * snprintf("%s") does, without parsing a format). */
+static inline void fmt_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 #endif /* __FMT_H */
