@@ -92,11 +92,18 @@ void tlsnoop_host_unload(void)
 
 void tlsnoop_host_run(const void *frame, __u32 len, __u64 now_ns)
 {
-	struct xdp_md ctx = {
-		.data = (__u64)(long)frame,
-		.data_end = (__u64)(long)frame + len,
-	};
+	/* The source reads headers as structs, whose fields C wants aligned
+	 * (the BPF target does not care): the frame is run from a copy whose
+	 * Ethernet header ends on an 8-byte boundary. */
+	static __u8 buf[2 + TLSNOOP_HOST_FRAME_MAX] __attribute__((aligned(8)));
+	struct xdp_md ctx;
 
+	if (len > TLSNOOP_HOST_FRAME_MAX)
+		len = TLSNOOP_HOST_FRAME_MAX;
+	memcpy(buf + 2, frame, len);
+	ctx.data = (__u64)(long)(buf + 2);
+	ctx.data_end = ctx.data + len;
+	ctx.ingress_ifindex = 0;	/* a file's packets came in on no interface */
 	clock_override_ns = now_ns;
 	xdp_tlsnoop(&ctx);
 }

@@ -29,7 +29,11 @@ struct tlsnoop_host {
 const struct tlsnoop_host *tlsnoop_host_load(const struct tlsnoop_bpf *skel);
 /* Free the maps and clear the globals: the next load starts afresh. */
 void tlsnoop_host_unload(void);
-/* xdp_tlsnoop over one Ethernet frame; `now_ns` (not 0) is its clock. */
+/* The longest frame run: an Ethernet header and the largest IP packet. */
+#define TLSNOOP_HOST_FRAME_MAX	(14 + 65535)
+
+/* xdp_tlsnoop over one Ethernet frame (cut at TLSNOOP_HOST_FRAME_MAX);
+ * `now_ns` (not 0) is its clock. */
 void tlsnoop_host_run(const void *frame, __u32 len, __u64 now_ns);
 
 #endif /* __TLSNOOP_HOST_H */
