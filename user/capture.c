@@ -25,8 +25,6 @@
 #define ETH_HDR_LEN	14
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
-/* The largest frame run: an Ethernet header and the largest IP packet. */
-#define FRAME_MAX	(ETH_HDR_LEN + 65535)
 /* Packets between two drains of the ring buffer: at most a hello (4 KiB),
  * an event and, with -w, a packet (4 KiB) each: within the half of its
  * 4 MiB that packets may fill, so that offline none is lost. */
@@ -61,7 +59,7 @@ struct capture {
 	const struct link_layer *link;	/* NULL: Ethernet, run as captured */
 	__u64 packets;
 	__u64 clock_ns;			/* the latest capture time so far; 0: none yet */
-	__u8 frame[FRAME_MAX];		/* a non-Ethernet packet made Ethernet */
+	__u8 frame[TLSNOOP_HOST_FRAME_MAX];	/* a non-Ethernet packet made Ethernet */
 	char in_buffer[IN_BUFFER];	/* the file's stdio buffer */
 };
 
@@ -186,13 +184,15 @@ static __u32 ethernet_frame(struct capture *cap, const u_char *pkt, __u32 caplen
 	if (!l) {
 		*frame = pkt;
 		/* A snaplen-cut packet runs as far as it goes. */
-		return caplen < ETH_HDR_LEN ? 0 : caplen < FRAME_MAX ? caplen : FRAME_MAX;
+		if (caplen < ETH_HDR_LEN)
+			return 0;
+		return caplen < TLSNOOP_HOST_FRAME_MAX ? caplen : TLSNOOP_HOST_FRAME_MAX;
 	}
 	if (caplen <= l->hdr_len)
 		return 0;
 	len = caplen - l->hdr_len;
-	if (len > FRAME_MAX - ETH_HDR_LEN)
-		len = FRAME_MAX - ETH_HDR_LEN;
+	if (len > TLSNOOP_HOST_FRAME_MAX - ETH_HDR_LEN)
+		len = TLSNOOP_HOST_FRAME_MAX - ETH_HDR_LEN;
 	if (l->proto_off < 0)
 		proto = ethertype_of_ip(pkt + l->hdr_len, len);
 	else

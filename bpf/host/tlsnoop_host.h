@@ -13,6 +13,9 @@
 #include "tlsnoop.h"
 #include "tlsnoop.skel.h"
 
+/* The longest frame run: an Ethernet header and the largest IP packet. */
+#define TLSNOOP_HOST_FRAME_MAX	(14 + 65535)
+
 /* What the collector reads and writes, as it does the kernel's maps. */
 struct tlsnoop_host {
 	struct host_map *flows;
@@ -29,9 +32,6 @@ struct tlsnoop_host {
 const struct tlsnoop_host *tlsnoop_host_load(const struct tlsnoop_bpf *skel);
 /* Free the maps and clear the globals: the next load starts afresh. */
 void tlsnoop_host_unload(void);
-/* The longest frame run: an Ethernet header and the largest IP packet. */
-#define TLSNOOP_HOST_FRAME_MAX	(14 + 65535)
-
 /* xdp_tlsnoop over one Ethernet frame (cut at TLSNOOP_HOST_FRAME_MAX);
  * `now_ns` (not 0) is its clock. */
 void tlsnoop_host_run(const void *frame, __u32 len, __u64 now_ns);

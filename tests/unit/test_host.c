@@ -266,7 +266,7 @@ static void clear_maps(void)
 
 static void run_capture(const char *path)
 {
-	static __u8 mutated[14 + 65535];
+	static __u8 mutated[TLSNOOP_HOST_FRAME_MAX];
 	struct capture *cap = capture_open(path);
 	__u64 before = differences, frames = frames_run, clock_ns;
 	const void *frame;
