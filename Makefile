@@ -21,8 +21,12 @@ endif
 BPF_SRCS := bpf/tlsnoop.bpf.c
 BPF_HDRS := $(wildcard bpf/*.h)
 USER_SRCS := $(filter-out user/tlsnoop.c,$(wildcard user/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
-USER_HDRS := $(wildcard user/*.h)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS)) $(OUTPUT)/tlsnoop_host.o
+USER_HDRS := $(wildcard user/*.h) $(wildcard bpf/host/*.h)
+# The programs built a second time, for the host (-r; docs/design.md).
+HOST_SRC := bpf/host/tlsnoop_host.c
+HOST_DEPS := $(HOST_SRC) $(BPF_SRCS) $(BPF_HDRS) $(wildcard bpf/host/*.h bpf/host/bpf/*.h) \
+	user/bpf_host.h
 
 .PHONY: all clean deps test demo bench unit e2e fuzz install uninstall
 all: tlsnoop
@@ -55,6 +59,11 @@ $(OUTPUT)/baseline.skel.h: $(OUTPUT)/baseline.bpf.o
 
 $(OUTPUT)/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h | $(OUTPUT)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# bpf/host/ stands in for vmlinux.h and libbpf's bpf_helpers.h; the source's
+# loop pragmas are clang's.
+$(OUTPUT)/tlsnoop_host.o: $(HOST_DEPS) $(OUTPUT)/tlsnoop.skel.h | $(OUTPUT)
+	$(CC) $(CFLAGS) -Ibpf/host -Wno-unknown-pragmas -c $< -o $@
 
 tlsnoop: $(OUTPUT)/tlsnoop.o $(USER_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -91,10 +100,10 @@ $(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h
 # code the records go through is built from the sources with ASan and UBSan.
 BPF_PACKETS ?= 1000000
 $(OUTPUT)/fuzz/bpf_packets: tests/fuzz/bpf_packets.c tests/unit/*.h $(USER_SRCS) $(USER_HDRS) \
-		$(BPF_HDRS) $(OUTPUT)/tlsnoop.skel.h
+		$(HOST_DEPS) $(OUTPUT)/tlsnoop.skel.h
 	mkdir -p $(@D)
-	$(CLANG) $(SAN_CFLAGS) -I$(OUTPUT) -fsanitize=address,undefined $< $(USER_SRCS) \
-		$(LDLIBS) -o $@
+	$(CLANG) $(SAN_CFLAGS) -I$(OUTPUT) -Ibpf/host -fsanitize=address,undefined $< \
+		$(USER_SRCS) $(HOST_SRC) $(LDLIBS) -o $@
 
 fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/gen_seeds $(OUTPUT)/fuzz/bpf_packets
 	tests/fuzz/run.sh $(FUZZ_RUNS)
@@ -108,6 +117,7 @@ unit: $(OUTPUT)/test_metrics
 unit: $(OUTPUT)/test_aggregate
 unit: $(OUTPUT)/test_fingerprint
 unit: $(OUTPUT)/test_policy
+unit: $(OUTPUT)/test_host
 unit: $(OUTPUT)/fuzz/bpf_packets
 unit: $(OUTPUT)/xdp_other.bpf.o
 

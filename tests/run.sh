@@ -56,6 +56,25 @@ suite "ClientHello parser and hello table" .output/test_hello
 suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello
 suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
+# tlsnoop -r's programs, built for the host, against the kernel's: every
+# capture of ../shared/corpus (on its servers' ports) and the benchmark's seed.
+corpus=../shared/corpus
+host_ports=443,8443
+host_captures=()
+if [ -f "$corpus/expected.jsonl" ]; then
+	host_ports=$(python3 -c 'import json, sys
+ports = {443, 8443} | {int(json.loads(l)["server"].rsplit(":", 1)[1]) for l in open(sys.argv[1])}
+print(",".join(map(str, sorted(ports))))' "$corpus/expected.jsonl")
+	mapfile -t host_captures < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' \
+		-o -name '*.cap' \) | sort)
+fi
+[ -s .output/bench-offline/seed.pcap ] && host_captures+=(.output/bench-offline/seed.pcap)
+if [ "${#host_captures[@]}" -gt 0 ]; then
+	suite "host build = BPF programs, packet by packet (corpus, bench seed)" \
+		.output/test_host "$host_ports" "${host_captures[@]}"
+else
+	echo "(no ../shared/corpus nor bench seed: host build against BPF programs skipped)"
+fi
 suite "BPF programs: 50,000 hostile packets" .output/fuzz/bpf_packets 50000
 suite "packet builder self-check" tests/unit/check_pkt.sh
 suite "make install: files, unit, man page, completion" tests/unit/check_install.sh

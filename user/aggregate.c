@@ -3,18 +3,21 @@
 #include <string.h>
 #include "aggregate.h"
 #include "escape.h"
+#include "fmt.h"
+#include "fnv.h"
 
 /* ------------------------------------------------------------ Space-Saving */
 
 int topk_add(struct topk *t, const char *key, bool *fresh)
 {
 	struct topk_slot *min = NULL, *s;
+	__u64 hash = fnv1a(FNV_OFFSET, key, strlen(key));
 	int i;
 
 	*fresh = false;
 	for (i = 0; i < t->n; i++) {
 		s = &t->slot[i];
-		if (!strcmp(s->key, key)) {
+		if (s->hash == hash && !strcmp(s->key, key)) {
 			s->count++;
 			return i;
 		}
@@ -24,14 +27,16 @@ int topk_add(struct topk *t, const char *key, bool *fresh)
 	*fresh = true;
 	if (t->n < t->cap) {
 		s = &t->slot[t->n++];
-		snprintf(s->key, sizeof(s->key), "%s", key);
+		fmt_str(s->key, sizeof(s->key), key);
+		s->hash = hash;
 		s->count = 1;
 		s->error = 0;
 		return s - t->slot;
 	}
 	/* The least counted key gives its slot to the new one, whose count
 	 * starts from the evicted count: that much may not be its own. */
-	snprintf(min->key, sizeof(min->key), "%s", key);
+	fmt_str(min->key, sizeof(min->key), key);
+	min->hash = hash;
 	min->error = min->count;
 	min->count++;
 	return min - t->slot;
@@ -214,7 +219,7 @@ static void client_add(struct topk *t, struct client_info *info, const char *key
 	if (port >= 0)
 		ci->by_port[port]++;
 	if (sni[0])
-		snprintf(ci->last_sni, sizeof(ci->last_sni), "%s", sni);
+		fmt_str(ci->last_sni, sizeof(ci->last_sni), sni);
 	if (max_offered(ch) > ci->max_offered)
 		ci->max_offered = max_offered(ch);
 	if (r->hello && r->hello->ja4[0])

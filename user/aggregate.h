@@ -45,6 +45,7 @@ struct topk_slot {
 	char key[AGG_KEY_MAX];
 	__u64 count;
 	__u64 error;		/* count may exceed the truth by this much */
+	__u64 hash;		/* of the key given: compared before the key */
 };
 
 struct topk {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Offline mode (-r FILE). No second parser: each captured packet goes
- * through the loaded xdp_tlsnoop with BPF_PROG_TEST_RUN, both directions
- * alike (the program tells them apart by the watched port), with the
- * packet's capture time as the program's clock (clock_override_ns). Link
- * layers other than Ethernet are replaced by an Ethernet header carrying
- * their ethertype. The file is streamed, and the ring buffer drained as
- * packets go, so memory stays bounded whatever the file's size.
+ * through xdp_tlsnoop built from the same source for this process
+ * (bpf/host/), both directions alike (the program tells them apart by the
+ * watched port), with the packet's capture time as the program's clock
+ * (clock_override_ns). Link layers other than Ethernet are replaced by an
+ * Ethernet header carrying their ethertype. The file is streamed, and the
+ * ring buffer drained as packets go, so memory stays bounded whatever the
+ * file's size.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,21 +18,21 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/dlt.h>
 #include <pcap/pcap.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "capture.h"
+#include "host/tlsnoop_host.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 #define ETH_HDR_LEN	14
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
-/* The largest frame run: an Ethernet header and the largest IP packet. A
- * test run takes that much (a page of linear data, the rest in fragments). */
-#define FRAME_MAX	(ETH_HDR_LEN + 65535)
 /* Packets between two drains of the ring buffer: at most a hello (4 KiB),
  * an event and, with -w, a packet (4 KiB) each: within the half of its
  * 4 MiB that packets may fill, so that offline none is lost. */
 #define DRAIN_EVERY	128
+/* Event lines are written as the buffer fills, not one by one (collect.c). */
+#define OUT_BUFFER	(1 << 20)
+/* The file is read in chunks of this much, not of stdio's 4 KiB. */
+#define IN_BUFFER	(1 << 20)
 
 /* A link layer other than Ethernet: what comes before the IP header, and
  * where its ethertype is. */
@@ -57,7 +58,9 @@ struct capture {
 	const char *path;
 	const struct link_layer *link;	/* NULL: Ethernet, run as captured */
 	__u64 packets;
-	__u8 frame[FRAME_MAX];		/* a non-Ethernet packet made Ethernet */
+	__u64 clock_ns;			/* the latest capture time so far; 0: none yet */
+	__u8 frame[TLSNOOP_HOST_FRAME_MAX];	/* a non-Ethernet packet made Ethernet */
+	char in_buffer[IN_BUFFER];	/* the file's stdio buffer */
 };
 
 static const struct link_layer *link_layer_find(int dlt)
@@ -106,6 +109,7 @@ struct capture *capture_open(const char *path)
 	f = open_file(path);
 	if (!f)
 		goto fail;
+	setvbuf(f, cap->in_buffer, _IOFBF, sizeof(cap->in_buffer));
 	/* Nanoseconds: a pcap's microseconds are scaled, a pcapng's kept. */
 	cap->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO,
 							     errbuf);
@@ -141,17 +145,16 @@ void capture_close(struct capture *cap)
 /* The collector's and the program's clock: the latest capture time so far,
  * in ns. Never going back (a merged capture may be out of order): expiry and
  * durations need a clock that only moves forward. Never 0 either, which
- * would turn the kernel's clock back on. */
-static void advance_clock(struct collector *c, const struct timeval *ts)
+ * would turn the program's own clock (bpf_ktime_get_ns) back on. */
+static void advance_clock(struct capture *cap, const struct timeval *ts)
 {
 	/* With nanosecond precision, tv_usec holds nanoseconds. */
 	__u64 ns = ts->tv_sec < 0 ? 0 : (__u64)ts->tv_sec * NSEC_PER_SEC + ts->tv_usec;
 
-	if (ns > c->capture_ns)
-		c->capture_ns = ns;
-	if (!c->capture_ns)
-		c->capture_ns = 1;
-	c->skel->bss->clock_override_ns = c->capture_ns;
+	if (ns > cap->clock_ns)
+		cap->clock_ns = ns;
+	if (!cap->clock_ns)
+		cap->clock_ns = 1;
 }
 
 static __u16 ethertype_of_ip(const u_char *ip, __u32 len)
@@ -181,13 +184,15 @@ static __u32 ethernet_frame(struct capture *cap, const u_char *pkt, __u32 caplen
 	if (!l) {
 		*frame = pkt;
 		/* A snaplen-cut packet runs as far as it goes. */
-		return caplen < ETH_HDR_LEN ? 0 : caplen < FRAME_MAX ? caplen : FRAME_MAX;
+		if (caplen < ETH_HDR_LEN)
+			return 0;
+		return caplen < TLSNOOP_HOST_FRAME_MAX ? caplen : TLSNOOP_HOST_FRAME_MAX;
 	}
 	if (caplen <= l->hdr_len)
 		return 0;
 	len = caplen - l->hdr_len;
-	if (len > FRAME_MAX - ETH_HDR_LEN)
-		len = FRAME_MAX - ETH_HDR_LEN;
+	if (len > TLSNOOP_HOST_FRAME_MAX - ETH_HDR_LEN)
+		len = TLSNOOP_HOST_FRAME_MAX - ETH_HDR_LEN;
 	if (l->proto_off < 0)
 		proto = ethertype_of_ip(pkt + l->hdr_len, len);
 	else
@@ -200,29 +205,24 @@ static __u32 ethernet_frame(struct capture *cap, const u_char *pkt, __u32 caplen
 	return ETH_HDR_LEN + len;
 }
 
-static int run_packet(struct capture *cap, struct collector *c, const struct pcap_pkthdr *h,
-		      const u_char *pkt)
+int capture_next(struct capture *cap, const void **frame, __u32 *len, __u64 *clock_ns)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
-	const void *frame;
-	__u32 len = ethernet_frame(cap, pkt, h->caplen, &frame);
+	struct pcap_pkthdr *h;
+	const u_char *pkt;
+	int ret = pcap_next_ex(cap->pcap, &h, &pkt);
 
-	if (!len)
-		return 0;
-	opts.data_in = frame;
-	opts.data_size_in = len;
-	if (bpf_prog_test_run_opts(bpf_program__fd(c->skel->progs.xdp_tlsnoop), &opts)) {
-		fprintf(stderr, "tlsnoop: running packet %llu of '%s' (%u bytes) through "
-			"xdp_tlsnoop failed: %s\n", (unsigned long long)cap->packets, cap->path,
-			len, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (ret != 1)
+		return ret == PCAP_ERROR ? -1 : 0;
+	cap->packets++;
+	advance_clock(cap, &h->ts);
+	*clock_ns = cap->clock_ns;
+	*len = ethernet_frame(cap, pkt, h->caplen, frame);
+	return 1;
 }
 
 static int drain(struct collector *c)
 {
-	int err = ring_buffer__consume(c->rb);
+	int err = collector_poll(c, 0);
 
 	if (err < 0)
 		fprintf(stderr, "tlsnoop: reading the ring buffer failed: %s\n", strerror(-err));
@@ -231,19 +231,20 @@ static int drain(struct collector *c)
 
 int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t *stop)
 {
-	struct pcap_pkthdr *h;
-	const u_char *pkt;
+	static char out_buffer[OUT_BUFFER];	/* the stream's until exit */
 	__u64 last_expire = 0;
-	int ret = PCAP_ERROR_BREAK;
+	const void *frame;
+	int ret = 0;
+	__u32 len;
 
 	c->mono_to_wall = 0;	/* capture times are wall-clock already */
-	while (!*stop && (ret = pcap_next_ex(cap->pcap, &h, &pkt)) == 1) {
-		cap->packets++;
-		advance_clock(c, &h->ts);
+	if (c->out)
+		setvbuf(c->out, out_buffer, _IOFBF, sizeof(out_buffer));
+	while (!*stop && (ret = capture_next(cap, &frame, &len, &c->capture_ns)) == 1) {
 		if (!last_expire)
 			last_expire = c->capture_ns;
-		if (run_packet(cap, c, h, pkt))
-			return -1;
+		if (len)
+			tlsnoop_host_run(frame, len, c->capture_ns);
 		if (cap->packets % DRAIN_EVERY == 0 && drain(c))
 			return -1;
 		/* As live mode does every second, per second of the capture. */
@@ -256,7 +257,7 @@ int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t 
 	}
 	if (drain(c))
 		return -1;
-	if (ret == PCAP_ERROR)
+	if (ret < 0)
 		fprintf(stderr, "tlsnoop: warning: stopped reading '%s' after %llu packets: %s\n",
 			cap->path, (unsigned long long)cap->packets, pcap_geterr(cap->pcap));
 	return 0;

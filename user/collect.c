@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "host/tlsnoop_host.h"
 #include "hello.h"
 #include "hello_table.h"
 #include "output.h"
@@ -18,6 +19,48 @@
 /* Expired keys are gathered first and deleted after the walk, so that
  * deleting does not restart the map iteration. */
 #define EXPIRE_BATCH 4096
+
+/* A map of the programs: the kernel's, or the host build's (reading a
+ * capture). The collector uses either the same way. */
+struct prog_map {
+	struct host_map *host;
+	int fd;
+};
+
+static struct prog_map flows_map(const struct collector *c)
+{
+	if (c->host)
+		return (struct prog_map){ .host = c->host->flows };
+	return (struct prog_map){ .fd = bpf_map__fd(c->skel->maps.flows) };
+}
+
+static struct prog_map hello_bufs_map(const struct collector *c)
+{
+	if (c->host)
+		return (struct prog_map){ .host = c->host->hello_bufs };
+	return (struct prog_map){ .fd = bpf_map__fd(c->skel->maps.hello_bufs) };
+}
+
+static int map_copy(struct prog_map m, const void *key, void *value)
+{
+	return m.host ? host_map_copy(m.host, key, value) : bpf_map_lookup_elem(m.fd, key, value);
+}
+
+static int map_delete(struct prog_map m, const void *key)
+{
+	return m.host ? host_map_delete(m.host, key) : bpf_map_delete_elem(m.fd, key);
+}
+
+static int map_next_key(struct prog_map m, const void *prev, void *next)
+{
+	return m.host ? host_map_next_key(m.host, prev, next) : bpf_map_get_next_key(m.fd, prev, next);
+}
+
+/* The pre-filter's counts (flow_slots in .bss). */
+static __u32 *flow_slots(const struct collector *c)
+{
+	return c->host ? c->host->flow_slots : c->skel->bss->flow_slots;
+}
 
 static __u64 clock_ns(clockid_t id)
 {
@@ -35,6 +78,13 @@ __u64 mono_now_ns(void)
 __u64 collector_now(const struct collector *c)
 {
 	return c->capture_ns ?: mono_now_ns();
+}
+
+static void write_failed(struct collector *c)
+{
+	fprintf(stderr, "tlsnoop: cannot write events: %s; still counting for the summary\n",
+		strerror(errno));
+	c->write_failed = true;
 }
 
 void collector_event(struct collector *c, const struct event *kernel_event)
@@ -59,11 +109,17 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 		out_json_event(c->out, &r);
 	else
 		out_text_event(c->out, &r);
-	if (fflush(c->out) == EOF || ferror(c->out)) {
-		fprintf(stderr, "tlsnoop: cannot write events: %s; still counting for the "
-			"summary\n", strerror(errno));
-		c->write_failed = true;
-	}
+	/* Live, each line as it comes; from a capture, as the buffer fills
+	 * (and collector_flush at the end). */
+	if ((!c->host && fflush(c->out) == EOF) || ferror(c->out))
+		write_failed(c);
+}
+
+int collector_flush(struct collector *c)
+{
+	if (c->out && !c->write_failed && (fflush(c->out) == EOF || ferror(c->out)))
+		write_failed(c);
+	return c->write_failed ? -1 : 0;
 }
 
 static int on_ringbuf(void *ctx, void *data, size_t size)
@@ -109,6 +165,8 @@ int collector_init(struct collector *c, struct tlsnoop_bpf *skel)
 	if (!c->hellos || !c->agg || !c->slot_before || !c->slot_seen || !c->slot_excess)
 		return -ENOMEM;
 	aggregate_init(c->agg);
+	if (c->host)
+		return 0;
 	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf, c, NULL);
 	return c->rb ? 0 : -errno;
 }
@@ -131,7 +189,8 @@ void collector_free(struct collector *c)
 
 int collector_poll(struct collector *c, int timeout_ms)
 {
-	int err = ring_buffer__poll(c->rb, timeout_ms);
+	int err = c->host ? host_ring_consume(c->host->events, on_ringbuf, c)
+			  : ring_buffer__poll(c->rb, timeout_ms);
 
 	return err == -EINTR ? 0 : err;
 }
@@ -140,16 +199,16 @@ int collector_poll(struct collector *c, int timeout_ms)
  * event as a hello handed over would. */
 static void partial_hello(struct collector *c, struct event *e)
 {
-	int fd = bpf_map__fd(c->skel->maps.hello_bufs);
+	struct prog_map hello_bufs = hello_bufs_map(c);
 	struct hello_buf *hb = malloc(sizeof(*hb));
 	struct flow *f = &e->flow;
 
-	if (hb && !bpf_map_lookup_elem(fd, &e->key, hb) && hb->have <= TLSNOOP_HELLO_MAX) {
+	if (hb && !map_copy(hello_bufs, &e->key, hb) && hb->have <= TLSNOOP_HELLO_MAX) {
 		if (!hello_table_add(c->hellos, &e->key, hb->data, hb->have,
 				     HELLO_SPLIT | HELLO_TRUNCATED) &&
 		    f->hist_len < TLSNOOP_HIST_MAX)
 			f->hist[f->hist_len++] = 'C';
-		bpf_map_delete_elem(fd, &e->key);
+		map_delete(hello_bufs, &e->key);
 	}
 	free(hb);
 }
@@ -165,7 +224,7 @@ static void partial_hello(struct collector *c, struct event *e)
  */
 static void count_evictions(struct collector *c)
 {
-	__u32 *slots = c->skel->bss->flow_slots, i, now, fix;
+	__u32 *slots = flow_slots(c), i, now, fix;
 	__s32 excess;
 
 	for (i = 0; i < TLSNOOP_SLOTS; i++) {
@@ -184,6 +243,15 @@ static void count_evictions(struct collector *c)
 	}
 }
 
+/* The host build's LRU counts what it evicts: while it has evicted nothing,
+ * every slot counts exactly the flows the walk finds in it (no packet runs
+ * during the walk), and count_evictions() would find nothing, at the cost
+ * of three passes over 1 MiB arrays each second of capture time. */
+static bool evictions_possible(const struct collector *c)
+{
+	return !c->host || c->host->flows->evicted;
+}
+
 /* Idle for the timeout. A packet may have updated the flow after `now` was
  * read (during the walk): then it is not idle, and must not wrap around. */
 static bool flow_idle(const struct collector *c, const struct flow *f, __u64 now)
@@ -193,23 +261,27 @@ static bool flow_idle(const struct collector *c, const struct flow *f, __u64 now
 
 __u64 collector_expire(struct collector *c)
 {
-	int fd = bpf_map__fd(c->skel->maps.flows);
+	struct prog_map flows = flows_map(c);
 	struct flow_key *expired, key, next;
 	__u64 now = collector_now(c), in_progress = 0;
+	bool count = evictions_possible(c);
 	struct event e;
 	int n = 0, i;
 	void *prev = NULL;
 
-	expired = calloc(EXPIRE_BATCH, sizeof(*expired));
+	expired = malloc(EXPIRE_BATCH * sizeof(*expired));
 	if (!expired)
 		return 0;
-	memcpy(c->slot_before, c->skel->bss->flow_slots, TLSNOOP_SLOTS * sizeof(*c->slot_before));
-	memset(c->slot_seen, 0, TLSNOOP_SLOTS * sizeof(*c->slot_seen));
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	if (count) {
+		memcpy(c->slot_before, flow_slots(c), TLSNOOP_SLOTS * sizeof(*c->slot_before));
+		memset(c->slot_seen, 0, TLSNOOP_SLOTS * sizeof(*c->slot_seen));
+	}
+	while (map_next_key(flows, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		c->slot_seen[flow_slot(&key)]++;
-		if (bpf_map_lookup_elem(fd, &key, &e.flow) || e.flow.phase == PHASE_DONE)
+		if (count)
+			c->slot_seen[flow_slot(&key)]++;
+		if (map_copy(flows, &key, &e.flow) || e.flow.phase == PHASE_DONE)
 			continue;
 		if (!flow_idle(c, &e.flow, now) || n >= EXPIRE_BATCH) {
 			in_progress++;
@@ -217,15 +289,15 @@ __u64 collector_expire(struct collector *c)
 		}
 		expired[n++] = key;
 	}
-	count_evictions(c);
+	if (count)
+		count_evictions(c);
 	for (i = 0; i < n; i++) {
 		/* The kernel may have finished it meanwhile (it reports then),
 		 * or seen a packet of it since the walk. */
-		if (bpf_map_lookup_elem(fd, &expired[i], &e.flow) || e.flow.phase == PHASE_DONE ||
-		    !flow_idle(c, &e.flow, now) || bpf_map_delete_elem(fd, &expired[i]))
+		if (map_copy(flows, &expired[i], &e.flow) || e.flow.phase == PHASE_DONE ||
+		    !flow_idle(c, &e.flow, now) || map_delete(flows, &expired[i]))
 			continue;
-		__atomic_fetch_sub(&c->skel->bss->flow_slots[flow_slot(&expired[i])], 1,
-				   __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&flow_slots(c)[flow_slot(&expired[i])], 1, __ATOMIC_RELAXED);
 		e.key = expired[i];
 		e.t_end = now;
 		e.end_cause = END_TIMEOUT;
@@ -238,13 +310,13 @@ __u64 collector_expire(struct collector *c)
 	return in_progress;
 }
 
-void collector_stats(struct collector *c, __u64 stats[STAT_MAX])
+/* The kernel's counters, summed over CPUs. */
+static void kernel_stats(struct collector *c, __u64 stats[STAT_MAX])
 {
 	int fd = bpf_map__fd(c->skel->maps.stats), ncpu = libbpf_num_possible_cpus(), cpu;
 	__u32 k;
 	__u64 *vals;
 
-	memset(stats, 0, STAT_MAX * sizeof(stats[0]));
 	if (ncpu <= 0)
 		return;
 	vals = calloc(ncpu, sizeof(*vals));
@@ -256,7 +328,22 @@ void collector_stats(struct collector *c, __u64 stats[STAT_MAX])
 		for (cpu = 0; cpu < ncpu; cpu++)
 			stats[k] += vals[cpu];
 	}
+	free(vals);
+}
+
+void collector_stats(struct collector *c, __u64 stats[STAT_MAX])
+{
+	const __u64 *v;
+	__u32 k;
+
+	memset(stats, 0, STAT_MAX * sizeof(stats[0]));
+	if (c->host) {
+		for (k = 0; k < STAT_MAX; k++)
+			if ((v = host_map_lookup(c->host->stats, &k)))
+				stats[k] = *v;
+	} else {
+		kernel_stats(c, stats);
+	}
 	stats[STAT_HELLO_LOST] += hello_table_evicted(c->hellos);
 	stats[STAT_FLOWS_EVICTED] += c->flows_evicted;
-	free(vals);
 }

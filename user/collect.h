@@ -14,8 +14,13 @@
 #include "pcap_write.h"
 #include "whatif.h"
 
+struct tlsnoop_host;
+
 struct collector {
 	struct tlsnoop_bpf *skel;
+	/* Reading a capture: the programs built for the host, whose maps are
+	 * read instead of the kernel's; NULL: the kernel's (ring buffer rb). */
+	const struct tlsnoop_host *host;
 	struct ring_buffer *rb;
 	struct hello_table *hellos;	/* ClientHellos waiting for their event */
 	FILE *out;			/* event lines; NULL: none */
@@ -40,10 +45,15 @@ struct collector {
  * burst); rate 0: none. */
 void client_budget_set(struct tlsnoop_bpf *skel, __u32 rate, __u32 burst);
 
+/* With c->host set first when the programs run in this process. */
 int collector_init(struct collector *c, struct tlsnoop_bpf *skel);
 void collector_free(struct collector *c);
-/* Wait up to timeout_ms for events and handle them; <0 on error. */
+/* Wait up to timeout_ms for events and handle them; <0 on error. (The host
+ * build's ring buffer is only read: its records are all there.) */
 int collector_poll(struct collector *c, int timeout_ms);
+/* Write out the event lines buffered (reading a capture, they are not
+ * flushed one by one); -1 when writing them failed (said). */
+int collector_flush(struct collector *c);
 /* Report handshakes idle for longer than the timeout, and count the flows
  * the LRU evicted; returns how many are still in progress. */
 __u64 collector_expire(struct collector *c);

@@ -1,23 +1,42 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
 #include "escape.h"
+#include "fmt.h"
 
-void json_escape(FILE *out, const void *bytes, size_t len)
+size_t json_escape_to(char *dst, const void *bytes, size_t len)
 {
 	const unsigned char *p = bytes;
+	char *d = dst;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = p[i];
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			/* Non-ASCII bytes are not assumed to be UTF-8:
-			 * each is one escaped code point (Latin-1). */
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
+		if (c == '"' || c == '\\') {
+			*d++ = '\\';
+			*d++ = c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			/* Non-ASCII bytes are not assumed to be UTF-8: each
+			 * is one escaped code point (Latin-1). */
+			memcpy(d, "\\u00", 4);
+			fmt_hex(d + 4, c, 2);
+			d += JSON_ESCAPE_MAX;
+		} else {
+			*d++ = c;
+		}
+	}
+	return d - dst;
+}
+
+void json_escape(FILE *out, const void *bytes, size_t len)
+{
+	char buf[256 * JSON_ESCAPE_MAX];
+	const char *p = bytes;
+	size_t n;
+
+	for (; len; len -= n, p += n) {
+		n = len < 256 ? len : 256;
+		fwrite(buf, 1, json_escape_to(buf, p, n), out);
 	}
 }
 

@@ -9,6 +9,10 @@
 /* Inside a JSON string: quotes, backslashes, control and non-ASCII bytes
  * become escapes, so the output is valid JSON (and ASCII) whatever the input. */
 void json_escape(FILE *out, const void *bytes, size_t len);
+/* The same into dst, which has room for JSON_ESCAPE_MAX bytes per byte;
+ * returns the length written (no NUL). */
+#define JSON_ESCAPE_MAX	6	/* \u00XX */
+size_t json_escape_to(char *dst, const void *bytes, size_t len);
 /* For a terminal: anything outside printable ASCII becomes \xHH. */
 void text_escape(FILE *out, const void *bytes, size_t len);
 /* text_escape() into buf, NUL-terminated, cut before an escape that does

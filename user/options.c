@@ -15,9 +15,9 @@ static const char doc[] =
 "Attaches XDP (ingress) and TC (egress) programs to each IFACE, follows every\n"
 "handshake on the watched ports, prints one line (or one JSON object) per\n"
 "handshake with its outcome and reason, and a summary on exit. Needs root\n"
-"(CAP_BPF, CAP_NET_ADMIN) to start; once attached, the collector runs as\n"
-"--user (nobody) with no capabilities, and a root parent only detaches at\n"
-"the end. Packets are never dropped or modified.\n"
+"(CAP_BPF, CAP_NET_ADMIN) to start, except to read a capture (-r); once\n"
+"attached, the collector runs as --user (nobody) with no capabilities, and a\n"
+"root parent only detaches at the end. Packets are never dropped or modified.\n"
 "\n"
 "EXAMPLES:\n"
 "    tlsnoop -i eth0                  # port 443, human-readable lines\n"
@@ -26,7 +26,7 @@ static const char doc[] =
 "    tlsnoop -i eth0,eth1             # two interfaces, one flow table\n"
 "    tlsnoop top -i eth0              # live view of who fails, and why\n"
 "    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n"
-"    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (root too)\n"
+"    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (no root)\n"
 "    tlsnoop -i eth0 -w failed.pcapng # the failed handshakes' packets, for Wireshark\n"
 "    tlsnoop whatif --policy mozilla-modern -i eth0  # who would it break?\n";
 
@@ -42,7 +42,7 @@ static const struct argp_option opts[] = {
 	{ "interface", 'i', "IFACE[,IFACE...]", 0, "Interfaces to watch, comma-separated, at most "
 	  "16 (this or -r)", 0 },
 	{ "read", 'r', "FILE", 0, "Read a pcap or pcapng capture instead: its packets run "
-	  "through tlsnoop's BPF programs (BPF_PROG_TEST_RUN), so this needs root too", 0 },
+	  "through tlsnoop's BPF programs built for this process, so no root is needed", 0 },
 	{ "ports", 'p', "PORTS", 0, "Comma-separated TCP ports of the TLS servers (default 443)", 0 },
 	{ "backend-ports", OPT_BACKEND_PORTS, "PORTS", 0, "Also watch these ports of this host's "
 	  "backends: their handshakes are backend ones (this host the TLS client)", 0 },

@@ -2,81 +2,145 @@
 /*
  * NDJSON with Elastic Common Schema names where ECS has them (source,
  * destination, event, tls) and tlsnoop.* for the rest; docs/events.md
- * lists every field. Absent facts are left out, never null.
+ * lists every field. Absent facts are left out, never null. An event is
+ * put together in a buffer and written with one fwrite, no printf: a
+ * capture's events are written as fast as they are read.
  */
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include "escape.h"
+#include "fmt.h"
 #include "names.h"
 #include "output.h"
 
-#define JSON_DEPTH 6
+#define JSON_DEPTH	6
+#define JSON_BUF	(16 << 10)	/* a long event is written in parts */
 
 struct json {
 	FILE *out;
+	size_t len;		/* bytes in buf */
 	int depth;
 	bool has_member[JSON_DEPTH];
+	char buf[JSON_BUF];
 };
+
+static void json_drain(struct json *j)
+{
+	fwrite(j->buf, 1, j->len, j->out);
+	j->len = 0;
+}
+
+/* Room for n more bytes (n at most JSON_BUF). */
+static char *json_room(struct json *j, size_t n)
+{
+	if (JSON_BUF - j->len < n)
+		json_drain(j);
+	return j->buf + j->len;
+}
+
+static void json_put(struct json *j, const char *s, size_t n)
+{
+	if (n > JSON_BUF) {
+		json_drain(j);
+		fwrite(s, 1, n, j->out);
+		return;
+	}
+	memcpy(json_room(j, n), s, n);
+	j->len += n;
+}
+
+static void json_putc(struct json *j, char c)
+{
+	*json_room(j, 1) = c;
+	j->len++;
+}
 
 static void json_key(struct json *j, const char *key)
 {
 	if (j->has_member[j->depth])
-		fputc(',', j->out);
+		json_putc(j, ',');
 	j->has_member[j->depth] = true;
-	if (key)
-		fprintf(j->out, "\"%s\":", key);
+	if (key) {
+		json_putc(j, '"');
+		json_put(j, key, strlen(key));
+		json_put(j, "\":", 2);
+	}
 }
 
 static void json_open(struct json *j, const char *key, char bracket)
 {
 	json_key(j, key);
-	fputc(bracket, j->out);
+	json_putc(j, bracket);
 	j->has_member[++j->depth] = false;
 }
 
 static void json_close(struct json *j, char bracket)
 {
-	fputc(bracket, j->out);
+	json_putc(j, bracket);
 	j->depth--;
 }
 
 static void json_bytes(struct json *j, const char *key, const void *s, size_t len)
 {
+	const char *p = s;
+	size_t n;
+
 	json_key(j, key);
-	fputc('"', j->out);
-	json_escape(j->out, s, len);
-	fputc('"', j->out);
+	json_putc(j, '"');
+	for (; len; len -= n, p += n) {
+		n = len < JSON_BUF / JSON_ESCAPE_MAX ? len : JSON_BUF / JSON_ESCAPE_MAX;
+		j->len += json_escape_to(json_room(j, n * JSON_ESCAPE_MAX), p, n);
+	}
+	json_putc(j, '"');
 }
 
 static void json_str(struct json *j, const char *key, const char *s)
 {
 	json_key(j, key);
-	fprintf(j->out, "\"%s\"", s);	/* only for strings of our own */
+	json_putc(j, '"');
+	json_put(j, s, strlen(s));	/* only for strings of our own */
+	json_putc(j, '"');
 }
 
 static void json_uint(struct json *j, const char *key, unsigned long long v)
 {
 	json_key(j, key);
-	fprintf(j->out, "%llu", v);
+	j->len += fmt_dec(json_room(j, FMT_DEC_MAX), v);
 }
 
 static void json_bool(struct json *j, const char *key, bool v)
 {
 	json_key(j, key);
-	fputs(v ? "true" : "false", j->out);
+	if (v)
+		json_put(j, "true", 4);
+	else
+		json_put(j, "false", 5);
 }
 
+/* "2026-11-22T14:02:11.907712Z": the date and time formatted once per
+ * second (a capture has thousands of events in each). */
 static void json_timestamp(struct json *j, __u64 wall_ns)
 {
+	static time_t last_sec = -1;
+	static char date[32];
+	static size_t date_len;
 	time_t sec = wall_ns / 1000000000ULL;
+	char frac[8] = ".";
 	struct tm tm;
-	char buf[32];
 
-	gmtime_r(&sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (sec != last_sec) {
+		gmtime_r(&sec, &tm);
+		date_len = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		last_sec = sec;
+	}
+	fmt_dec_fixed(frac + 1, (wall_ns % 1000000000ULL) / 1000, 6);
+	frac[7] = 'Z';
 	json_key(j, "@timestamp");
-	fprintf(j->out, "\"%s.%06lluZ\"", buf, (wall_ns % 1000000000ULL) / 1000);
+	json_putc(j, '"');
+	json_put(j, date, date_len);
+	json_put(j, frac, sizeof(frac));
+	json_putc(j, '"');
 }
 
 static void json_alert(struct json *j, const struct alert *a)
@@ -282,8 +346,12 @@ static void json_observer(struct json *j, const char *ifname, __u8 role)
 void out_json_event(FILE *out, const struct report *r)
 {
 	const struct event *e = r->e;
-	struct json j = { .out = out };
+	struct json j;
 
+	j.out = out;
+	j.len = 0;
+	j.depth = 0;
+	j.has_member[0] = false;
 	json_open(&j, NULL, '{');
 	json_timestamp(&j, r->wall_ns);
 	json_open(&j, "event", '{');
@@ -311,5 +379,6 @@ void out_json_event(FILE *out, const struct report *r)
 	json_tls(&j, r);
 	json_tlsnoop(&j, r);
 	json_close(&j, '}');
-	fputc('\n', out);
+	json_putc(&j, '\n');
+	json_drain(&j);
 }

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
+#include "fmt.h"
 #include "names.h"
 #include "report.h"
 
 static void format_addr(__u8 family, const __u8 *addr, char *buf)
 {
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, INET6_ADDRSTRLEN);
+	if (family == 6)
+		inet_ntop(AF_INET6, addr, buf, INET6_ADDRSTRLEN);
+	else
+		fmt_ipv4(buf, addr);
 }
 
 /* Offered versions from the ClientHello, highest first. Without a

@@ -15,6 +15,7 @@
 #include "attach.h"
 #include "capture.h"
 #include "collect.h"
+#include "host/tlsnoop_host.h"
 #include "options.h"
 #include "privsep.h"
 #include "summary.h"
@@ -319,14 +320,10 @@ int main(int argc, char **argv)
 	/* The dispatcher pins its slots in bpffs: mount it if the host has not. */
 	setenv("LIBXDP_BPFFS_AUTOMOUNT", "1", 0);
 
-	if (geteuid() != 0) {
-		if (o.capture)
-			fprintf(stderr, "tlsnoop: reading a capture runs tlsnoop's BPF programs "
-				"over its packets (BPF_PROG_TEST_RUN) and needs root: try sudo "
-				"%s\n", argv[0]);
-		else
-			fprintf(stderr, "tlsnoop: must run as root (it loads BPF programs): "
-				"try sudo %s\n", argv[0]);
+	/* A capture runs through the programs built for the host: no root. */
+	if (geteuid() != 0 && !o.capture) {
+		fprintf(stderr, "tlsnoop: must run as root (it loads BPF programs): try sudo %s\n",
+			argv[0]);
 		return 1;
 	}
 	if (!o.capture && privsep_init(&ps, o.user))
@@ -379,12 +376,18 @@ int main(int argc, char **argv)
 	skel->rodata->copy_packets = col.pcap != NULL;
 	bpf_map__set_max_entries(skel->maps.flows, o.max_flows);
 	client_budget_set(skel, o.client_rate, o.client_burst);
-	/* A capture runs through xdp_tlsnoop only, both directions. Live, the
-	 * XDP hook loads its own instance of it (attach.c). */
-	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, cap);
-	bpf_program__set_autoload(skel->progs.tc_tlsnoop, !cap);
-	err = tlsnoop_bpf__load(skel);
-	if (err) {
+	/* Live, the XDP hook loads its own instance of xdp_tlsnoop (attach.c).
+	 * A capture: the same programs, built for the host, set up as the
+	 * skeleton says; nothing goes to the kernel. */
+	bpf_program__set_autoload(skel->progs.xdp_tlsnoop, false);
+	if (cap) {
+		col.host = tlsnoop_host_load(skel);
+		if (!col.host) {
+			fprintf(stderr, "tlsnoop: cannot set up the programs for the capture: %s\n",
+				strerror(errno));
+			goto cleanup;
+		}
+	} else if ((err = tlsnoop_bpf__load(skel))) {
 		fprintf(stderr, "tlsnoop: the kernel refused the BPF programs (%s); it needs "
 			"Linux >= 5.18 with BTF and bpf_loop (run with -v for the verifier log)\n",
 			strerror(-err));
@@ -436,6 +439,7 @@ int main(int argc, char **argv)
 	/* Take the last events, then report what has been idle too long. */
 	collector_poll(&col, 0);
 	in_progress = collector_expire(&col);
+	collector_flush(&col);
 	collector_stats(&col, stats);
 	summary_print(stderr, col.agg, stats, in_progress, collector_now(&col));
 	if (col.pcap)
@@ -449,6 +453,8 @@ cleanup:
 	if (!ps.is_child)
 		detach_all(&watched);
 	collector_free(&col);
+	if (col.host)
+		tlsnoop_host_unload();
 	metrics_free(col.metrics);
 	whatif_free(col.whatif);
 	tlsnoop_bpf__destroy(skel);

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Host tests of the collector's pure parts: diagnosis, escaping, options,
- * the -w pcapng writer. */
+ * the -w pcapng writer, the host build's maps. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 #include <linux/types.h>
 #include "tlsnoop.h"
+#include "bpf_host.h"
 #include "diagnose.h"
 #include "escape.h"
 #include "options.h"
@@ -379,6 +382,58 @@ static void test_pcap_write(void)
 	CHECK(!pcap_writer_open("/nonexistent/dir/x.pcapng", NULL, 8), "unwritable path");
 }
 
+static int count_record(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	*(size_t *)ctx += size;
+	return 0;
+}
+
+/* The host build's LRU hash: full, it evicts the least recently used (a
+ * lookup makes an entry recent; a copy, as the collector's, does not). */
+static void test_host_lru(void)
+{
+	struct host_map m, ring;
+	struct flow_key k[5] = {}, next;
+	__u64 v = 0, got;
+	size_t bytes = 0;
+	void *rec;
+	int i, n = 0;
+
+	current = "host LRU hash";
+	for (i = 0; i < 5; i++)
+		k[i].client_port = i;
+	CHECK(!host_map_init(&m, BPF_MAP_TYPE_LRU_HASH, sizeof(k[0]), sizeof(v), 4), "init");
+	for (i = 0; i < 4; i++, v++)
+		CHECK(!host_map_update(&m, &k[i], &v, BPF_NOEXIST), "insert %d", i);
+	CHECK(host_map_update(&m, &k[1], &v, BPF_NOEXIST) == -EEXIST, "NOEXIST on a key there");
+	CHECK(host_map_update(&m, &k[4], &v, BPF_EXIST) == -ENOENT, "EXIST on a key not there");
+	CHECK(host_map_lookup(&m, &k[0]) != NULL, "lookup 0");	/* 1 is now the oldest */
+	CHECK(!host_map_copy(&m, &k[1], &got) && got == 1, "copy 1: %llu",
+	      (unsigned long long)got);
+	CHECK(!host_map_update(&m, &k[4], &v, BPF_NOEXIST), "insert 4 into the full map");
+	CHECK(m.evicted == 1, "evicted %llu", (unsigned long long)m.evicted);
+	CHECK(host_map_copy(&m, &k[1], &got) == -ENOENT, "1, the least recently used, evicted");
+	CHECK(!host_map_delete(&m, &k[2]) && host_map_delete(&m, &k[2]) == -ENOENT, "delete 2");
+	for (i = 0; !host_map_next_key(&m, i ? &next : NULL, &next); i++)
+		n = n * 10 + next.client_port;
+	CHECK(n == 304, "keys from the least recently used: %d", n);	/* 3, 0, 4 */
+	host_map_free(&m);
+
+	current = "host ring buffer";
+	CHECK(!host_map_init(&ring, BPF_MAP_TYPE_RINGBUF, 0, 0, 64), "init");
+	CHECK(!host_ring_output(&ring, "abc", 3), "output");
+	rec = host_ring_reserve(&ring, 20);
+	CHECK(rec != NULL, "reserve");
+	host_ring_discard(rec);
+	CHECK(ring.ring_used == 16 + 32, "used %llu", (unsigned long long)ring.ring_used);
+	CHECK(host_ring_reserve(&ring, 17) == NULL, "no room for a 17-byte record");
+	CHECK(host_ring_consume(&ring, count_record, &bytes) == 1 && bytes == 3,
+	      "one record of 3 bytes read, the discarded one not");
+	CHECK(ring.ring_used == 0 && host_ring_reserve(&ring, 40) != NULL, "room again");
+	host_map_free(&ring);
+}
+
 int main(void)
 {
 	test_escape();
@@ -389,6 +444,7 @@ int main(void)
 	test_client_rate();
 	test_interfaces();
 	test_pcap_write();
+	test_host_lru();
 	printf("test_user: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
