@@ -66,14 +66,13 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 	}
 }
 
-static int on_ringbuf(void *ctx, void *data, size_t size)
+void collector_record(struct collector *c, const void *data, size_t size)
 {
-	struct collector *c = ctx;
 	struct event e;
 	__u32 type;
 
 	if (size < sizeof(type))
-		return 0;
+		return;
 	memcpy(&type, data, sizeof(type));
 	if (type == REC_HELLO) {
 		hello_table_put(c->hellos, data, size);
@@ -83,6 +82,11 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 		memcpy(&e, data, sizeof(e));
 		collector_event(c, &e);
 	}
+}
+
+static int on_ringbuf(void *ctx, void *data, size_t size)
+{
+	collector_record(ctx, data, size);
 	return 0;
 }
 
