@@ -80,6 +80,7 @@ void collector_record(struct collector *c, const void *data, size_t size)
 		pcap_writer_put(c->pcap, data, size);
 	} else if (type == REC_EVENT && size >= sizeof(e)) {
 		memcpy(&e, data, sizeof(e));
+		event_clamp(&e);
 		collector_event(c, &e);
 	}
 }
