@@ -91,22 +91,38 @@ $(OUTPUT)/fuzz/fuzz_hello: tests/fuzz/fuzz_hello.c $(HELLO_DEPS)
 	mkdir -p $(@D)
 	$(CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(HELLO_SRCS) -lcrypto -o $@
 
-# Writes the seed corpus from pkt.h's builder (tests/fuzz/run.sh runs it).
-$(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h
+# The whole collector (and the host build of the programs) from the sources,
+# for the targets built with ASan and UBSan.
+SAN_COLLECTOR := $(USER_SRCS) $(HOST_SRC)
+SAN_COLLECTOR_DEPS := $(USER_SRCS) $(USER_HDRS) $(HOST_DEPS) $(OUTPUT)/tlsnoop.skel.h
+SAN_COLLECTOR_FLAGS := -I$(OUTPUT) -Ibpf/host -Wno-unknown-pragmas
+
+# Ring-buffer records through the collector, every consumer on: all of its
+# code is built from the sources with ASan and UBSan.
+$(OUTPUT)/fuzz/fuzz_records: tests/fuzz/fuzz_records.c tests/fuzz/json_check.h \
+		$(SAN_COLLECTOR_DEPS)
+	mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=fuzzer,address,undefined $< \
+		$(SAN_COLLECTOR) $(LDLIBS) -o $@
+
+# Writes the seed corpora from pkt.h's builder (tests/fuzz/run.sh runs it).
+$(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h $(BPF_HDRS)
 	mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $< $(LDFLAGS) -o $@
 
 # Hostile packets through the real BPF programs (as root); the collector's
 # code the records go through is built from the sources with ASan and UBSan.
 BPF_PACKETS ?= 1000000
-$(OUTPUT)/fuzz/bpf_packets: tests/fuzz/bpf_packets.c tests/unit/*.h $(USER_SRCS) $(USER_HDRS) \
-		$(HOST_DEPS) $(OUTPUT)/tlsnoop.skel.h
+$(OUTPUT)/fuzz/bpf_packets: tests/fuzz/bpf_packets.c tests/fuzz/json_check.h tests/unit/*.h \
+		$(SAN_COLLECTOR_DEPS)
 	mkdir -p $(@D)
-	$(CLANG) $(SAN_CFLAGS) -I$(OUTPUT) -Ibpf/host -fsanitize=address,undefined $< \
-		$(USER_SRCS) $(HOST_SRC) $(LDLIBS) -o $@
+	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=address,undefined $< \
+		$(SAN_COLLECTOR) $(LDLIBS) -o $@
 
-fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/gen_seeds $(OUTPUT)/fuzz/bpf_packets
-	tests/fuzz/run.sh $(FUZZ_RUNS)
+fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/gen_seeds \
+		$(OUTPUT)/fuzz/bpf_packets
+	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_hello
+	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_records
 	$(OUTPUT)/fuzz/bpf_packets $(BPF_PACKETS)
 
 deps:
@@ -119,6 +135,7 @@ unit: $(OUTPUT)/test_fingerprint
 unit: $(OUTPUT)/test_policy
 unit: $(OUTPUT)/test_host
 unit: $(OUTPUT)/fuzz/bpf_packets
+unit: $(OUTPUT)/fuzz/fuzz_records
 unit: $(OUTPUT)/xdp_other.bpf.o
 
 test: deps

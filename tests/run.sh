@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run every test suite (as root) and end with the total: "N passed, N failed".
 # Suites: C unit tests of the collector (the ClientHello parser also under
-# ASan+UBSan and a libFuzzer smoke run), BPF_PROG_TEST_RUN tests of the real
-# programs, the packet builder's self-check (tshark), and the end-to-end lab.
+# ASan+UBSan), libFuzzer smoke runs (the parser, the collector's ring-buffer
+# records), BPF_PROG_TEST_RUN tests of the real programs, the packet
+# builder's self-check (tshark), and the end-to-end lab.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +55,9 @@ suite "metrics: exposition and HTTP replies" .output/test_metrics
 suite "policy what-if: catalogue, verdicts, whatif report" .output/test_policy
 suite "ClientHello parser and hello table" .output/test_hello
 suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello
-suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000
+suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000 fuzz_hello
+suite "ring-buffer records fuzzer smoke run (300k executions)" \
+	tests/fuzz/run.sh 300000 fuzz_records
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
 # tlsnoop -r's programs, built for the host, against the kernel's: every
 # capture of ../shared/corpus (on its servers' ports) and the benchmark's seed.

@@ -92,7 +92,11 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 	struct event e = *kernel_event;
 	struct hello_info hello;
 	struct report r;
-	bool have_hello = hello_table_take_info(c->hellos, &e, &hello);
+	bool have_hello;
+
+	/* From the ring buffer or from expiry's read of the flow map alike. */
+	event_clamp(&e);
+	have_hello = hello_table_take_info(c->hellos, &e, &hello);
 
 	report_init(&r, &e, have_hello ? &hello : NULL, c->mono_to_wall);
 	r.ingress_ifname = attach_ifname(c->watched, e.flow.ifindex);
@@ -122,14 +126,13 @@ int collector_flush(struct collector *c)
 	return c->write_failed ? -1 : 0;
 }
 
-static int on_ringbuf(void *ctx, void *data, size_t size)
+void collector_record(struct collector *c, const void *data, size_t size)
 {
-	struct collector *c = ctx;
 	struct event e;
 	__u32 type;
 
 	if (size < sizeof(type))
-		return 0;
+		return;
 	memcpy(&type, data, sizeof(type));
 	if (type == REC_HELLO) {
 		hello_table_put(c->hellos, data, size);
@@ -139,6 +142,11 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 		memcpy(&e, data, sizeof(e));
 		collector_event(c, &e);
 	}
+}
+
+static int on_ringbuf(void *ctx, void *data, size_t size)
+{
+	collector_record(ctx, data, size);
 	return 0;
 }
 

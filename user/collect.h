@@ -57,6 +57,9 @@ int collector_flush(struct collector *c);
 /* Report handshakes idle for longer than the timeout, and count the flows
  * the LRU evicted; returns how many are still in progress. */
 __u64 collector_expire(struct collector *c);
+/* Handle one ring-buffer record (REC_EVENT, REC_HELLO or REC_PACKET) of
+ * `size` bytes; records of another type or too short are ignored. */
+void collector_record(struct collector *c, const void *data, size_t size);
 /* Handle one event (from the kernel, or built by expiry): join it with its
  * ClientHello, report and count it. */
 void collector_event(struct collector *c, const struct event *e);

@@ -125,3 +125,20 @@ const char *end_cause_name(__u8 cause)
 	default: return "unknown";
 	}
 }
+
+static __u8 clamp_len(__u8 len, __u8 max)
+{
+	return len < max ? len : max;
+}
+
+void event_clamp(struct event *e)
+{
+	struct flow *f = &e->flow;
+
+	f->hist_len = clamp_len(f->hist_len, TLSNOOP_HIST_MAX);
+	f->peek_len = clamp_len(f->peek_len, TLSNOOP_PEEK_MAX);
+	f->ch.sni_len = clamp_len(f->ch.sni_len, TLSNOOP_SNI_MAX);
+	f->ch.alpn_len = clamp_len(f->ch.alpn_len, TLSNOOP_ALPN_MAX);
+	f->ch.session_id_len = clamp_len(f->ch.session_id_len, TLSNOOP_SID_MAX);
+	f->sh.alpn_len = clamp_len(f->sh.alpn_len, TLSNOOP_SERVER_ALPN_MAX);
+}

@@ -49,6 +49,9 @@ struct report {
 	bool resumption_offered;	/* the ClientHello asked to resume */
 };
 
+/* An event as it came from the kernel: its lengths clamped to their arrays,
+ * so that whatever it says, nothing reads past them. */
+void event_clamp(struct event *e);
 /* Decode `e` and its ClientHello (NULL: none came); mono_to_wall converts
  * CLOCK_MONOTONIC ns to wall-clock ns. */
 void report_init(struct report *r, const struct event *e, const struct hello_info *hello,

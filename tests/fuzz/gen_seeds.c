@@ -1,18 +1,31 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Seed corpus for fuzz_hello: ClientHellos (and a few records that are not)
- * from the unit tests' builder, one file each in the directory given.
- * Usage: gen_seeds DIR
+ * Seed corpora, from the unit tests' builder, one file each:
+ * - for fuzz_hello in HELLO_DIR: ClientHellos (and a few records that are not);
+ * - for fuzz_records in RECORD_DIR: the ring-buffer records of connections
+ *   as the kernel sends them (their packets with -w, their hello, their
+ *   event), one for every outcome and reason, with those hellos.
+ * Usage: gen_seeds HELLO_DIR RECORD_DIR
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "pkt.h"
+#include "tlsnoop.h"
+
+#define HELLOS_KEPT	16
 
 static struct tlsbuf buf;
 
-static int write_seed(const char *dir, const char *name)
+/* The hello seeds, kept for the record seeds. */
+static struct kept_hello {
+	__u8 b[TLSNOOP_HELLO_MAX];
+	size_t len;
+} kept[HELLOS_KEPT];
+static int n_kept;
+
+static int write_file(const char *dir, const char *name, const void *bytes, size_t len)
 {
 	char path[4096];
 	FILE *f;
@@ -22,9 +35,20 @@ static int write_seed(const char *dir, const char *name)
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	err = fwrite(buf.b, 1, buf.len, f) != buf.len;
-	buf.len = 0;
+	err = fwrite(bytes, 1, len, f) != len;
 	return fclose(f) || err ? -1 : 0;
+}
+
+static int write_seed(const char *dir, const char *name)
+{
+	int err = write_file(dir, name, buf.b, buf.len);
+
+	if (n_kept < HELLOS_KEPT && buf.len <= TLSNOOP_HELLO_MAX) {
+		memcpy(kept[n_kept].b, buf.b, buf.len);
+		kept[n_kept++].len = buf.len;
+	}
+	buf.len = 0;
+	return err;
 }
 
 static void add_ext(struct tlsb_ch *c, __u16 type)
@@ -94,18 +118,213 @@ static int other_records(const char *dir)
 	return err;
 }
 
+/* ------------------------------------------------- fuzz_records seeds */
+
+/* How a connection ended, as its event says. */
+struct outcome {
+	const char *name;
+	__u8 end_cause;
+	__u8 alert_flags, alert_from, alert_code;
+	__u8 close_from, close_kind;
+	bool server_hello;
+	const char *hist;
+};
+
+static const struct outcome outcomes[] = {
+	{ "established", END_ESTABLISHED, 0, 0, 0, SIDE_NONE, 0, true, "CsiddddIDd" },
+	{ "protocol-version", END_ALERT, ALERT_SEEN, SIDE_SERVER, 70, SIDE_NONE, 0, false, "Cl" },
+	{ "no-shared-cipher", END_ALERT, ALERT_SEEN, SIDE_SERVER, 40, SIDE_NONE, 0, false, "Cl" },
+	{ "unknown-ca", END_ALERT, ALERT_SEEN, SIDE_CLIENT, 48, SIDE_NONE, 0, true, "CsxknL" },
+	{ "cert-expired", END_ALERT, ALERT_SEEN, SIDE_CLIENT, 45, SIDE_NONE, 0, true, "CsxknL" },
+	{ "cert-revoked", END_ALERT, ALERT_SEEN, SIDE_CLIENT, 44, SIDE_NONE, 0, true, "CsxknL" },
+	{ "cert-required", END_ALERT, ALERT_SEEN, SIDE_SERVER, 116, SIDE_NONE, 0, true, "CsxrnXGl" },
+	{ "unrecognized-name", END_ALERT, ALERT_SEEN, SIDE_SERVER, 112, SIDE_NONE, 0, false, "Cl" },
+	{ "no-application-protocol", END_ALERT, ALERT_SEEN, SIDE_SERVER, 120, SIDE_NONE, 0, false,
+	  "Cl" },
+	{ "other-alert", END_ALERT, ALERT_SEEN, SIDE_SERVER, 80, SIDE_NONE, 0, true, "Csl" },
+	{ "encrypted-client-alert", END_CLOSE, ALERT_SEEN | ALERT_ENCRYPTED, SIDE_CLIENT, 0,
+	  SIDE_CLIENT, CLOSE_FIN, true, "CsidddD" },
+	{ "encrypted-server-alert", END_CLOSE, ALERT_SEEN | ALERT_ENCRYPTED, SIDE_SERVER, 0,
+	  SIDE_SERVER, CLOSE_RST, true, "CsidddIDDDd" },
+	{ "client-fin", END_CLOSE, 0, 0, 0, SIDE_CLIENT, CLOSE_FIN, false, "C" },
+	{ "server-rst", END_CLOSE, 0, 0, 0, SIDE_SERVER, CLOSE_RST, true, "Cs" },
+	{ "close-notify", END_CLOSE, ALERT_SEEN, SIDE_CLIENT, 0, SIDE_CLIENT, CLOSE_FIN, false,
+	  "CL" },
+	{ "timeout", END_TIMEOUT, 0, 0, 0, SIDE_NONE, 0, true, "Cs" },
+};
+
+/* fuzz_records' input: a settings byte, then records behind their length. */
+static struct {
+	__u8 b[1 << 16];
+	size_t len;
+} input;
+
+static void add_record(const void *head, size_t head_len, const void *body, size_t body_len)
+{
+	size_t len = head_len + body_len;
+
+	input.b[input.len++] = len;
+	input.b[input.len++] = len >> 8;
+	memcpy(input.b + input.len, head, head_len);
+	memcpy(input.b + input.len + head_len, body, body_len);
+	input.len += len;
+}
+
+static struct flow_key conn_key(int family, __u16 client_port)
+{
+	struct flow_key k = { .client_port = client_port, .server_port = 443, .family = family };
+
+	pkt_addr(family == 6 ? AF_INET6 : AF_INET, family == 6 ? "2001:db8::17" : "198.51.100.17",
+		 k.client_addr);
+	pkt_addr(family == 6 ? AF_INET6 : AF_INET, family == 6 ? "2001:db8::10" : "192.0.2.10",
+		 k.server_addr);
+	return k;
+}
+
+/* -w: the client's SYN and hello segments, as the kernel copies them. */
+static void add_packets(const struct flow_key *k, const struct kept_hello *h, __u64 t)
+{
+	struct pkt_l3l4 o = { .family = k->family, .sport = k->client_port, .dport = 443,
+			      .flags = PKT_SYN, .seq = 1000 };
+	struct packet_rec rec = { .type = REC_PACKET, .key = *k, .side = SIDE_CLIENT, .t = t };
+	static struct pkt frame;
+
+	o.saddr = k->family == 6 ? "2001:db8::17" : "198.51.100.17";
+	o.daddr = k->family == 6 ? "2001:db8::10" : "192.0.2.10";
+	pkt_tcp(&frame, &o, NULL, 0);
+	rec.len = rec.wire_len = frame.len;
+	add_record(&rec, sizeof(rec), frame.buf, frame.len);
+	o.flags = PKT_ACK | PKT_PSH;
+	o.seq++;
+	pkt_tcp(&frame, &o, h->b, h->len);
+	rec.wire_len = frame.len;
+	rec.len = frame.len < TLSNOOP_PACKET_SNAP ? frame.len : TLSNOOP_PACKET_SNAP;
+	add_record(&rec, sizeof(rec), frame.buf, rec.len);
+}
+
+/* The kernel's own summary of the hello: the collector's parse replaces it. */
+static void add_event(const struct flow_key *k, const struct outcome *o, __u64 t)
+{
+	static const char sni[] = "shop.example.com", alpn[] = "\x02h2\x08http/1.1";
+	struct event e = { .type = REC_EVENT, .key = *k, .end_cause = o->end_cause };
+	struct flow *f = &e.flow;
+
+	f->t_first = t;
+	f->t_client_hello = t + 1000000;
+	f->t_last = e.t_end = t + 25000000;
+	f->ifindex = 2;
+	f->phase = PHASE_DONE;
+	f->syn_seen = 1;
+	f->close_from = o->close_from;
+	f->close_kind = o->close_kind;
+	f->not_tls_from = SIDE_NONE;
+	f->hist_len = strlen(o->hist);
+	memcpy(f->hist, o->hist, f->hist_len);
+	f->dir[SIDE_CLIENT].saw_payload = 1;
+	f->ch.flags = HELLO_SEEN | HELLO_HAS_SNI | HELLO_HAS_ALPN | HELLO_HAS_SUPP_VERSIONS;
+	f->ch.legacy_version = 0x0303;
+	f->ch.max_version = 0x0304;
+	f->ch.versions_mask = VERSION_BIT(0x0303) | VERSION_BIT(0x0304);
+	f->ch.sni_len = sizeof(sni) - 1;
+	memcpy(f->ch.sni, sni, f->ch.sni_len);
+	f->ch.alpn_len = sizeof(alpn) - 1;
+	memcpy(f->ch.alpn, alpn, f->ch.alpn_len);
+	if (o->server_hello) {
+		f->t_server_hello = t + 3000000;
+		f->sh.flags = SERVER_HELLO_SEEN;
+		f->sh.version = 0x0304;
+		f->sh.cipher = 0x1302;
+		f->sh.alpn_len = 2;
+		memcpy(f->sh.alpn, "h2", 2);
+		f->dir[SIDE_CLIENT].enc_records = o->alert_from == SIDE_SERVER ? 3 : 0;
+		f->dir[SIDE_CLIENT].enc_bytes = o->alert_from == SIDE_SERVER ? 1133 : 0;
+	}
+	f->alert.flags = o->alert_flags;
+	f->alert.from = o->alert_from;
+	f->alert.level = o->alert_flags & ALERT_ENCRYPTED ? 0 : 2;
+	f->alert.code = o->alert_code;
+	f->alert.record_len = o->alert_flags & ALERT_ENCRYPTED ? 19 : 2;
+	add_record(&e, sizeof(e), NULL, 0);
+}
+
+/* A connection whose first bytes were not TLS: no hello, no packets. */
+static void add_not_tls(const struct flow_key *k, __u64 t)
+{
+	struct event e = { .type = REC_EVENT, .key = *k, .end_cause = END_NOT_TLS };
+
+	e.flow.t_first = t;
+	e.flow.t_last = e.t_end = t + 500000;
+	e.flow.phase = PHASE_DONE;
+	e.flow.close_from = SIDE_NONE;
+	e.flow.not_tls_from = SIDE_CLIENT;
+	e.flow.peek_len = 8;
+	memcpy(e.flow.peek, "GET / HT", 8);
+	add_record(&e, sizeof(e), NULL, 0);
+}
+
+/* A connection as the ring buffer carries it: packets, hello, event. */
+static void add_connection(size_t i)
+{
+	const struct kept_hello *h = &kept[i % n_kept];
+	struct flow_key k = conn_key(i % 3 ? 4 : 6, 40000 + i);
+	struct hello_rec rec = { .type = REC_HELLO, .len = h->len, .key = k };
+	__u64 t = 1000000000ULL * (i + 1);
+
+	add_packets(&k, h, t);
+	add_record(&rec, sizeof(rec), h->b, h->len);
+	add_event(&k, &outcomes[i], t);
+}
+
+static void start_input(bool json)
+{
+	input.len = 0;
+	input.b[input.len++] = json;	/* fuzz_records' SET_JSON */
+}
+
+/* Every outcome, with the hellos in turn, IPv4 and IPv6, text and JSON;
+ * then a few connections in one input, events without their hello. */
+static int connections(const char *dir)
+{
+	struct flow_key k = conn_key(4, 39999);
+	int err = 0;
+	size_t i;
+
+	if (!n_kept)
+		return -1;
+	for (i = 0; i < PKT_NELEM(outcomes); i++) {
+		start_input(i & 1);
+		add_connection(i);
+		err |= write_file(dir, outcomes[i].name, input.b, input.len);
+	}
+	start_input(true);
+	for (i = 0; i < 3; i++)
+		add_connection(i);
+	err |= write_file(dir, "three-connections", input.b, input.len);
+	start_input(true);
+	add_not_tls(&k, 1000000000ULL);
+	err |= write_file(dir, "not-tls", input.b, input.len);
+	/* No hello: the kernel's summary of it is all there is. */
+	start_input(false);
+	add_event(&k, &outcomes[2], 1000000000ULL);
+	err |= write_file(dir, "event-alone", input.b, input.len);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	int i;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s HELLO_DIR RECORD_DIR\n", argv[0]);
 		return 2;
 	}
-	if (mkdir(argv[1], 0755) && errno != EEXIST) {
-		perror(argv[1]);
-		return 1;
-	}
-	if (client_hellos(argv[1]) || other_records(argv[1])) {
-		fprintf(stderr, "gen_seeds: cannot write to %s\n", argv[1]);
+	for (i = 1; i < argc; i++)
+		if (mkdir(argv[i], 0755) && errno != EEXIST) {
+			perror(argv[i]);
+			return 1;
+		}
+	if (client_hellos(argv[1]) || other_records(argv[1]) || connections(argv[2])) {
+		fprintf(stderr, "gen_seeds: cannot write to %s or %s\n", argv[1], argv[2]);
 		return 1;
 	}
 	return 0;

@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
-# Fuzz the ClientHello parser and hello table for RUNS executions (default
-# 200000), from the builder's seeds and the corpus of earlier runs. Ends with
-# "1 passed, 0 failed" or "0 passed, 1 failed" for tests/run.sh; a finding
-# is left as .output/fuzz/crash-* (or leak-*, timeout-*), to replay with
-# .output/fuzz/fuzz_hello FILE.
-# Usage: tests/fuzz/run.sh [RUNS]   (after make .output/fuzz/fuzz_hello .output/fuzz/gen_seeds)
+# Run a libFuzzer target for RUNS executions (default 200000), from the
+# builder's seeds and the corpus of earlier runs:
+#   fuzz_hello    the ClientHello parser and hello table (the default);
+#   fuzz_records  ring-buffer records through the collector.
+# Ends with "1 passed, 0 failed" or "0 passed, 1 failed" for tests/run.sh; a
+# finding is left as .output/fuzz/TARGET-crash-* (or -leak-*, -timeout-*), to
+# replay with .output/fuzz/TARGET FILE.
+# Usage: tests/fuzz/run.sh [RUNS [TARGET]]   (after make .output/fuzz/TARGET .output/fuzz/gen_seeds)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 runs=${1:-200000}
+target=${2:-fuzz_hello}
 out=.output/fuzz
 
-mkdir -p "$out/corpus"
-if ! "$out/gen_seeds" "$out/seeds"; then
+case $target in
+# -max_len above TLSNOOP_HELLO_MAX + header: records too long are tried too.
+fuzz_hello)	name=hello; max_len=4200 ;;
+# A few records: packets, a hello, events.
+fuzz_records)	name=records; max_len=16384 ;;
+*)		echo "unknown target $target; 0 passed, 1 failed"; exit 2 ;;
+esac
+mkdir -p "$out/corpus-$name"
+if ! "$out/gen_seeds" "$out/seeds-hello" "$out/seeds-records"; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-# -max_len above TLSNOOP_HELLO_MAX + header: records too long are tried too.
-"$out/fuzz_hello" -runs="$runs" -max_len=4200 -dict=tests/fuzz/hello.dict \
-	-artifact_prefix="$out/" -print_final_stats=1 "$out/corpus" "$out/seeds"
+"$out/$target" -runs="$runs" -max_len="$max_len" -dict="tests/fuzz/$name.dict" \
+	-artifact_prefix="$out/$target-" -print_final_stats=1 "$out/corpus-$name" \
+	"$out/seeds-$name"
 rc=$?
 if [ "$rc" -eq 0 ]; then
-	echo "fuzz_hello: 1 passed, 0 failed"
+	echo "$target: 1 passed, 0 failed"
 else
-	echo "fuzz_hello: exited $rc; 0 passed, 1 failed"
+	echo "$target: exited $rc; 0 passed, 1 failed"
 fi
 exit "$rc"

@@ -14,7 +14,9 @@
 #include "diagnose.h"
 #include "escape.h"
 #include "options.h"
+#include "output.h"
 #include "pcap_write.h"
+#include "report.h"
 #include "check.h"
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/dlt.h>
@@ -197,6 +199,44 @@ static void test_diagnose_other(void)
 	CHECK(reason_of(&e, NULL) == REASON_OTHER_ALERT, "after a bare Finished");
 	e.flow.sh.version = 0x0303;
 	CHECK(reason_of(&e, NULL) == REASON_OTHER_ALERT, "TLS 1.2 encrypted alert");
+}
+
+/* Lengths no kernel sends are clamped to their arrays: before, the text
+ * line read past the event (found by fuzz_records). */
+static void test_event_clamp(void)
+{
+	struct event e = ev(END_NOT_TLS);
+	struct flow *f = &e.flow;
+	struct report r;
+	char out[4096] = "", *hist;
+	FILE *mem;
+
+	current = "event_clamp";
+	memset(f->hist, 'h', sizeof(f->hist));
+	f->not_tls_from = SIDE_CLIENT;
+	f->hist_len = f->peek_len = f->ch.session_id_len = 255;
+	f->ch.sni_len = f->ch.alpn_len = f->sh.alpn_len = 255;
+	event_clamp(&e);
+	CHECK(f->hist_len == TLSNOOP_HIST_MAX && f->peek_len == TLSNOOP_PEEK_MAX &&
+	      f->ch.sni_len == TLSNOOP_SNI_MAX && f->ch.alpn_len == TLSNOOP_ALPN_MAX &&
+	      f->ch.session_id_len == TLSNOOP_SID_MAX &&
+	      f->sh.alpn_len == TLSNOOP_SERVER_ALPN_MAX, "lengths %u %u %u %u %u %u",
+	      f->hist_len, f->peek_len, f->ch.sni_len, f->ch.alpn_len, f->ch.session_id_len,
+	      f->sh.alpn_len);
+	report_init(&r, &e, NULL, 0);
+	mem = fmemopen(out, sizeof(out) - 1, "w");
+	out_text_event(mem, &r);
+	fclose(mem);
+	hist = strstr(out, " hist=");
+	CHECK(hist && strspn(hist + 6, "h") == TLSNOOP_HIST_MAX &&
+	      !strcmp(hist + 6 + TLSNOOP_HIST_MAX, "\n"), "%s", out);
+	/* In range, nothing changes. */
+	e = ev(END_ESTABLISHED);
+	f->hist_len = 3;
+	f->ch.sni_len = TLSNOOP_SNI_MAX;
+	event_clamp(&e);
+	CHECK(f->hist_len == 3 && f->ch.sni_len == TLSNOOP_SNI_MAX && !f->peek_len,
+	      "in range: %u %u %u", f->hist_len, f->ch.sni_len, f->peek_len);
 }
 
 static void test_ports(void)
@@ -445,6 +485,7 @@ int main(void)
 	test_interfaces();
 	test_pcap_write();
 	test_host_lru();
+	test_event_clamp();
 	printf("test_user: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
