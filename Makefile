@@ -105,6 +105,14 @@ $(OUTPUT)/fuzz/fuzz_records: tests/fuzz/fuzz_records.c tests/fuzz/json_check.h \
 	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=fuzzer,address,undefined $< \
 		$(SAN_COLLECTOR) $(LDLIBS) -o $@
 
+# Capture files through libpcap, the programs built for the host and the
+# collector, all built from the sources with ASan and UBSan.
+$(OUTPUT)/fuzz/fuzz_capture: tests/fuzz/fuzz_capture.c tests/fuzz/json_check.h \
+		$(SAN_COLLECTOR_DEPS)
+	mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=fuzzer,address,undefined $< \
+		$(SAN_COLLECTOR) $(LDLIBS) -o $@
+
 # Writes the seed corpora from pkt.h's builder (tests/fuzz/run.sh runs it).
 $(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h $(BPF_HDRS)
 	mkdir -p $(@D)
@@ -119,10 +127,11 @@ $(OUTPUT)/fuzz/bpf_packets: tests/fuzz/bpf_packets.c tests/fuzz/json_check.h tes
 	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=address,undefined $< \
 		$(SAN_COLLECTOR) $(LDLIBS) -o $@
 
-fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/gen_seeds \
-		$(OUTPUT)/fuzz/bpf_packets
+fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/fuzz_capture \
+		$(OUTPUT)/fuzz/gen_seeds $(OUTPUT)/fuzz/bpf_packets
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_hello
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_records
+	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_capture
 	$(OUTPUT)/fuzz/bpf_packets $(BPF_PACKETS)
 
 deps:
@@ -135,7 +144,7 @@ unit: $(OUTPUT)/test_fingerprint
 unit: $(OUTPUT)/test_policy
 unit: $(OUTPUT)/test_host
 unit: $(OUTPUT)/fuzz/bpf_packets
-unit: $(OUTPUT)/fuzz/fuzz_records
+unit: $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/fuzz_capture
 unit: $(OUTPUT)/xdp_other.bpf.o
 
 test: deps

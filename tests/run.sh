@@ -58,6 +58,7 @@ suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello
 suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000 fuzz_hello
 suite "ring-buffer records fuzzer smoke run (300k executions)" \
 	tests/fuzz/run.sh 300000 fuzz_records
+suite "capture reader fuzzer smoke run (10k executions)" tests/fuzz/run.sh 10000 fuzz_capture
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
 # tlsnoop -r's programs, built for the host, against the kernel's: every
 # capture of ../shared/corpus (on its servers' ports) and the benchmark's seed.

@@ -4,8 +4,10 @@
  * - for fuzz_hello in HELLO_DIR: ClientHellos (and a few records that are not);
  * - for fuzz_records in RECORD_DIR: the ring-buffer records of connections
  *   as the kernel sends them (their packets with -w, their hello, their
- *   event), one for every outcome and reason, with those hellos.
- * Usage: gen_seeds HELLO_DIR RECORD_DIR
+ *   event), one for every outcome and reason, with those hellos;
+ * - for fuzz_capture in CAPTURE_DIR: pcap files of a client's connection
+ *   (SYN, hello, FIN) with those hellos, in every link type tlsnoop reads.
+ * Usage: gen_seeds HELLO_DIR RECORD_DIR CAPTURE_DIR
  */
 #include <errno.h>
 #include <stdio.h>
@@ -310,12 +312,82 @@ static int connections(const char *dir)
 	return err;
 }
 
+/* Link types and what comes before the IP header in each (pcap's DLT_*). */
+static const struct link {
+	const char *name;
+	__u32 dlt;
+	__u8 head[20];
+	size_t head_len;	/* replaces the Ethernet header; 14: it stays */
+} links[] = {
+	{ "ethernet", 1, {}, 14 },
+	{ "raw", 101, {}, 0 },
+	/* SLL: packet type, ARPHRD, address length, address, protocol (IPv4) */
+	{ "sll", 113, { 0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00 }, 16 },
+	/* SLL2: protocol (IPv4), reserved, ifindex, ARPHRD, type, address */
+	{ "sll2", 276, { 0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0 }, 20 },
+};
+
+static int pcap_append(FILE *f, const struct link *l, const struct pkt *frame, __u32 sec)
+{
+	__u32 len = frame->len - 14 + (l->head_len == 14 ? 14 : l->head_len);
+	__u32 rec[4] = { sec, 0, len, len };
+
+	if (fwrite(rec, sizeof(rec), 1, f) != 1)
+		return -1;
+	if (l->head_len == 14)
+		return fwrite(frame->buf, frame->len, 1, f) == 1 ? 0 : -1;
+	if (l->head_len && fwrite(l->head, l->head_len, 1, f) != 1)
+		return -1;
+	return fwrite(frame->buf + 14, frame->len - 14, 1, f) == 1 ? 0 : -1;
+}
+
+/* A client's IPv4 connection to 443: SYN, its hello, FIN; in one link type. */
+static int capture(const char *dir, const struct link *l, const struct kept_hello *h, int n)
+{
+	struct pkt_l3l4 o = { .family = 4, .saddr = "198.51.100.17", .daddr = "192.0.2.10",
+			      .sport = 40000 + n, .dport = 443, .flags = PKT_SYN, .seq = 1000 };
+	/* magic, version 2.4, zone, sigfigs, snaplen, link type */
+	__u32 head[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, l->dlt };
+	static struct pkt frame;
+	char path[4096];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s-%d.pcap", dir, l->name, n);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	err = fwrite(head, sizeof(head), 1, f) != 1;
+	pkt_tcp(&frame, &o, NULL, 0);
+	err |= pcap_append(f, l, &frame, 1);
+	o.flags = PKT_ACK | PKT_PSH;
+	o.seq++;
+	pkt_tcp(&frame, &o, h->b, h->len);
+	err |= pcap_append(f, l, &frame, 2);
+	o.flags = PKT_ACK | PKT_FIN;
+	o.seq += h->len;
+	pkt_tcp(&frame, &o, NULL, 0);
+	err |= pcap_append(f, l, &frame, 3);
+	return fclose(f) || err ? -1 : 0;
+}
+
+static int captures(const char *dir)
+{
+	int err = 0, i;
+	size_t l;
+
+	for (l = 0; l < PKT_NELEM(links); l++)
+		for (i = 0; i < n_kept && i < 4; i++)
+			err |= capture(dir, &links[l], &kept[i], i);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	int i;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s HELLO_DIR RECORD_DIR\n", argv[0]);
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s HELLO_DIR RECORD_DIR CAPTURE_DIR\n", argv[0]);
 		return 2;
 	}
 	for (i = 1; i < argc; i++)
@@ -323,8 +395,10 @@ int main(int argc, char **argv)
 			perror(argv[i]);
 			return 1;
 		}
-	if (client_hellos(argv[1]) || other_records(argv[1]) || connections(argv[2])) {
-		fprintf(stderr, "gen_seeds: cannot write to %s or %s\n", argv[1], argv[2]);
+	if (client_hellos(argv[1]) || other_records(argv[1]) || connections(argv[2]) ||
+	    captures(argv[3])) {
+		fprintf(stderr, "gen_seeds: cannot write to %s, %s or %s\n", argv[1], argv[2],
+			argv[3]);
 		return 1;
 	}
 	return 0;

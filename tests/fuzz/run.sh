@@ -2,7 +2,10 @@
 # Run a libFuzzer target for RUNS executions (default 200000), from the
 # builder's seeds and the corpus of earlier runs:
 #   fuzz_hello    the ClientHello parser and hello table (the default);
-#   fuzz_records  ring-buffer records through the collector.
+#   fuzz_records  ring-buffer records through the collector;
+#   fuzz_capture  capture files through libpcap, the programs built for the host and
+#                 the collector (seeds: the builder's, and ../shared/corpus's small
+#                 captures when it is there).
 # Ends with "1 passed, 0 failed" or "0 passed, 1 failed" for tests/run.sh; a
 # finding is left as .output/fuzz/TARGET-crash-* (or -leak-*, -timeout-*), to
 # replay with .output/fuzz/TARGET FILE.
@@ -13,20 +16,29 @@ cd "$(dirname "$0")/../.."
 runs=${1:-200000}
 target=${2:-fuzz_hello}
 out=.output/fuzz
+extra=()
 
 case $target in
 # -max_len above TLSNOOP_HELLO_MAX + header: records too long are tried too.
 fuzz_hello)	name=hello; max_len=4200 ;;
 # A few records: packets, a hello, events.
 fuzz_records)	name=records; max_len=16384 ;;
+# Captures of a few packets; its warnings on stderr are closed (-close_fd_mask=2:
+# libFuzzer still reports a finding).
+fuzz_capture)	name=capture; max_len=65536; extra=(-close_fd_mask=2) ;;
 *)		echo "unknown target $target; 0 passed, 1 failed"; exit 2 ;;
 esac
 mkdir -p "$out/corpus-$name"
-if ! "$out/gen_seeds" "$out/seeds-hello" "$out/seeds-records"; then
+if ! "$out/gen_seeds" "$out/seeds-hello" "$out/seeds-records" "$out/seeds-capture"; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-"$out/$target" -runs="$runs" -max_len="$max_len" -dict="tests/fuzz/$name.dict" \
+if [ "$target" = fuzz_capture ] && [ -d ../shared/corpus ]; then
+	find ../shared/corpus -type f \( -name '*.pcap' -o -name '*.pcapng' \) -size -64k \
+		-exec cp -t "$out/seeds-capture" {} +
+fi
+[ -f "tests/fuzz/$name.dict" ] && extra+=(-dict="tests/fuzz/$name.dict")
+"$out/$target" -runs="$runs" -max_len="$max_len" ${extra[@]+"${extra[@]}"} \
 	-artifact_prefix="$out/$target-" -print_final_stats=1 "$out/corpus-$name" \
 	"$out/seeds-$name"
 rc=$?
