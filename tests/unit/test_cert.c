@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
+#include "cert_summary.h"
 #include "check.h"
 #include "cert.h"
 #include "flight.h"
@@ -415,8 +416,25 @@ static void test_json_escapes(void)
 	      strstr(out, "\"certificate_findings\":[\"chain_incomplete\"]") &&
 	      strstr(out, "\"tls\":{") && strstr(out, "\"server\":{\"x509\":{"),
 	      "json: %s", out);
-	report_release(&r);
 	free(out);
+
+	current = "summary_lines";
+	{
+		static struct cert_counts cc;
+
+		e.flow.ch.sni_len = 3;
+		memcpy(e.flow.ch.sni, "a\nb", 3);
+		cert_counts_add(&cc, &r);
+		cert_counts_add(&cc, &r);
+		f = open_memstream(&out, &len);
+		cert_summary_print(f, &cc);
+		fclose(f);
+		CHECK(!strcmp(out, "certificates (TLS <= 1.2 handshakes): server chains 2, client "
+			      "chains 0\n  server chain_incomplete       2  last: a\\x0ab "
+			      "(0.0.0.0:0)\n"), "summary: %s", out);
+		free(out);
+	}
+	report_release(&r);
 	X509_free(evil);
 	cert_cache_free(c);
 }
