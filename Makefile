@@ -118,6 +118,13 @@ $(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h $(BPF_HDRS)
 	mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $< $(LDFLAGS) -o $@
 
+# Flights and certificates come from the internet too: their test also under
+# ASan and UBSan, with the collector's sources it goes through.
+$(OUTPUT)/san/test_cert: tests/unit/test_cert.c tests/unit/*.h $(SAN_COLLECTOR_DEPS)
+	mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=address,undefined $< \
+		$(SAN_COLLECTOR) $(LDLIBS) -o $@
+
 # Hostile packets through the real BPF programs (as root); the collector's
 # code the records go through is built from the sources with ASan and UBSan.
 BPF_PACKETS ?= 1000000
@@ -143,6 +150,7 @@ unit: $(OUTPUT)/test_aggregate
 unit: $(OUTPUT)/test_fingerprint
 unit: $(OUTPUT)/test_policy
 unit: $(OUTPUT)/test_host
+unit: $(OUTPUT)/test_cert $(OUTPUT)/san/test_cert
 unit: $(OUTPUT)/fuzz/bpf_packets
 unit: $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/fuzz_capture
 unit: $(OUTPUT)/xdp_other.bpf.o

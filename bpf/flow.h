@@ -631,6 +631,7 @@ static __always_inline int flow_payload(void *ctx, bool xdp, struct flow *f,
 		rs->saw_payload = 1;
 		rs->synced = 1;
 		rs->next_seq = j->seq;
+		rs->start_seq = j->seq;
 		if (first_payload(ctx, xdp, f, key, j))
 			return SEGMENT_DONE;
 		/* An SSLv2 hello is no TLS record: the walk starts at the
@@ -900,6 +901,83 @@ __attribute__((noinline)) int packet_copy_tc(struct __sk_buff *ctx, struct flow 
 	return 0;
 }
 
+/*
+ * Certificates: in TLS <= 1.2 the server's Certificate, and the client's
+ * when asked for, go in clear; the collector parses them. Wanted from the
+ * segment holding a ServerHello that chose TLS <= 1.2 (the Certificate
+ * usually follows it there) until the side's ChangeCipherSpec, which may
+ * share the client's segment: `ccs_before` is whether it came earlier. A
+ * resumed session sends none.
+ */
+static __always_inline bool flight_wanted(const struct flow *f, int side, __u8 ccs_before)
+{
+	if (!(f->sh.flags & SERVER_HELLO_SEEN) || (f->sh.flags & SERVER_RESUMED) ||
+	    flow_is_tls13(f) || ccs_before)
+		return false;
+	return side == SIDE_SERVER || (f->sh.flags & SERVER_CERT_REQUEST);
+}
+
+/*
+ * The segment's payload goes to the collector with its offset in the
+ * side's stream, up to TLSNOOP_FLIGHT_MAX bytes of the stream, and never
+ * into the second half of the ring buffer (as packet_copy).
+ */
+static __always_inline void flight_copy(void *ctx, bool xdp, struct flow *f,
+					struct flow_key *key, const struct tls_job *j)
+{
+	__u64 offset = (__u32)(j->seq - f->dir[j->side & 1].start_seq), len = j->payload_len;
+	struct flight_buf *fb;
+	__u32 zero = 0;
+	__u64 size;
+
+	if (offset >= TLSNOOP_FLIGHT_MAX) {
+		stat_inc(STAT_FLIGHT_CAPPED);
+		return;
+	}
+	if (len > TLSNOOP_FLIGHT_MAX - offset) {
+		len = TLSNOOP_FLIGHT_MAX - offset;
+		stat_inc(STAT_FLIGHT_CAPPED);
+	}
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > EVENTS_RING_SIZE / 2) {
+		stat_inc(STAT_FLIGHT_LOST);
+		return;
+	}
+	fb = bpf_map_lookup_elem(&flight_scratch, &zero);
+	if (!fb || len < 1)
+		return;
+	len = LEN_1_TO(len, TLSNOOP_FLIGHT_MAX);
+	if (ctx_load(ctx, xdp, j->payload_off, fb->data, len))
+		return;
+	fb->rec.type = REC_FLIGHT;
+	fb->rec.len = len;
+	fb->rec.key = *key;
+	fb->rec.offset = offset;
+	fb->rec.side = j->side;
+	size = sizeof(fb->rec) + len;
+	/* Bound the size again where the verifier sees it, as in packet_copy. */
+	asm volatile("" : "+r"(size));
+	if (size > sizeof(fb->rec) + TLSNOOP_FLIGHT_MAX ||
+	    bpf_ringbuf_output(&events, &fb->rec, size, 0))
+		stat_inc(STAT_FLIGHT_LOST);
+}
+
+/* Global per program type, as packet_copy_xdp/_tc. */
+__attribute__((noinline)) int flight_copy_xdp(struct xdp_md *ctx, struct flow *f,
+					      struct flow_key *key, const struct tls_job *j)
+{
+	if (ctx && f && key && j)
+		flight_copy(ctx, true, f, key, j);
+	return 0;
+}
+
+__attribute__((noinline)) int flight_copy_tc(struct __sk_buff *ctx, struct flow *f,
+					     struct flow_key *key, const struct tls_job *j)
+{
+	if (ctx && f && key && j)
+		flight_copy(ctx, false, f, key, j);
+	return 0;
+}
+
 static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *key,
 					struct tls_job *j, struct flow *f)
 {
@@ -945,9 +1023,20 @@ static __always_inline void flow_packet(void *ctx, bool xdp, struct flow_key *ke
 		if (!j->payload_len)
 			return;
 	}
-	if (j->payload_len &&
-	    (xdp ? flow_payload_xdp(ctx, f, key, j) : flow_payload_tc(ctx, f, key, j)))
-		return;
+	if (j->payload_len) {
+		__u8 ccs_before = f->dir[j->side & 1].ccs;
+
+		if (xdp ? flow_payload_xdp(ctx, f, key, j) : flow_payload_tc(ctx, f, key, j))
+			return;
+		/* After the walk, which may have found the ServerHello; a
+		 * segment that ended the handshake is not wanted. */
+		if (flight_wanted(f, j->side, ccs_before)) {
+			if (xdp)
+				flight_copy_xdp(ctx, f, key, j);
+			else
+				flight_copy_tc(ctx, f, key, j);
+		}
+	}
 	if (flags & (TCP_FIN | TCP_RST))
 		flow_close(f, key, j->side, flags);
 }

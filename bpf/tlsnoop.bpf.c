@@ -77,6 +77,14 @@ struct {
 	__type(value, struct packet_buf);
 } packet_scratch SEC(".maps");
 
+/* Per-CPU room to copy a flight segment out (certificates). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flight_buf);
+} flight_scratch SEC(".maps");
+
 /* Room for a flow key handed to a map helper, one per CPU (flow.h:
  * key_in_map); more CPUs than slots would share them. */
 #define TLSNOOP_KEY_SLOTS 512

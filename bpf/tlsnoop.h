@@ -31,6 +31,14 @@
  * may take: enough for a failed handshake's packets, and no flood. */
 #define TLSNOOP_PACKET_CAP	32768
 
+/*
+ * Certificates: in TLS <= 1.2 the Certificate messages travel in clear.
+ * The segments of the flights that may carry them are handed over, up to
+ * this many bytes of each direction's TCP stream (a chain of a few 4096-bit
+ * RSA certificates fits); the collector reassembles and parses them.
+ */
+#define TLSNOOP_FLIGHT_MAX	16384
+
 #define TLSNOOP_DEFAULT_FLOWS	65536
 #define TLSNOOP_DEFAULT_PORT	443
 
@@ -200,6 +208,8 @@ struct record_stream {
 	__u16 enc_records;	/* encrypted records before established */
 	__u16 pad2;
 	__u32 enc_bytes;	/* their payload bytes */
+	__u32 start_seq;	/* the stream's first byte: after the SYN, or the
+				 * first payload seen */
 };
 
 /* Handshake state of one connection: the flow map value. */
@@ -235,6 +245,7 @@ enum rec_type {
 	REC_EVENT = 1,		/* struct event: a handshake's outcome */
 	REC_HELLO,		/* struct hello_rec: a ClientHello's bytes */
 	REC_PACKET,		/* struct packet_rec: a packet's bytes (-w) */
+	REC_FLIGHT,		/* struct flight_rec: a TLS <= 1.2 flight's bytes */
 };
 
 struct event {
@@ -298,6 +309,27 @@ struct packet_buf {
 	__u8 data[TLSNOOP_PACKET_SNAP];
 };
 
+/*
+ * A payload segment of a TLS <= 1.2 flight that may carry a Certificate
+ * (the server's from its ServerHello on; the client's after a
+ * CertificateRequest), each until its side's ChangeCipherSpec: `len` bytes
+ * from `offset` in the side's stream (from start_seq) follow. It precedes
+ * its connection's event in the ring buffer.
+ */
+struct flight_rec {
+	__u32 type;		/* REC_FLIGHT */
+	__u32 len;		/* bytes that follow, at most TLSNOOP_FLIGHT_MAX */
+	struct flow_key key;
+	__u32 offset;		/* offset + len <= TLSNOOP_FLIGHT_MAX */
+	__u8 side;		/* enum tlsnoop_side of its sender */
+	__u8 pad[3];
+};
+
+struct flight_buf {
+	struct flight_rec rec;
+	__u8 data[TLSNOOP_FLIGHT_MAX];
+};
+
 /* Kernel counters (per-CPU array, summed by the collector). */
 enum tlsnoop_stat {
 	STAT_RINGBUF_DROPS = 0,	/* events lost: ring buffer full */
@@ -310,6 +342,9 @@ enum tlsnoop_stat {
 	STAT_PACKET_LOST,	/* -w: packet not copied, ring buffer half full */
 	STAT_CLIENT_OVER_BUDGET,	/* new handshake not tracked: client over its budget */
 	STAT_FLOWS_EVICTED,	/* collector's: flows the LRU evicted (collector_expire) */
+	STAT_FLIGHT_CAPPED,	/* flight segment (part) not copied: past TLSNOOP_FLIGHT_MAX */
+	STAT_FLIGHT_LOST,	/* flight segment not copied: ring buffer half full; and
+				 * the collector's: flights it could not hold */
 	STAT_MAX,
 };
 

@@ -55,6 +55,8 @@ suite "metrics: exposition and HTTP replies" .output/test_metrics
 suite "policy what-if: catalogue, verdicts, whatif report" .output/test_policy
 suite "ClientHello parser and hello table" .output/test_hello
 suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello
+suite "certificates: X.509 fields, findings, cache, flights" .output/test_cert
+suite "certificates, ASan+UBSan" .output/san/test_cert
 suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000 fuzz_hello
 suite "ring-buffer records fuzzer smoke run (300k executions)" \
 	tests/fuzz/run.sh 300000 fuzz_records

@@ -317,6 +317,7 @@ void aggregate_add(struct aggregate *a, const struct report *r, __u64 now_ns)
 	bool fresh;
 
 	sni_key(ch, sni, sizeof(sni));
+	cert_counts_add(&a->certs, r);
 	if (port >= 0) {
 		latency_add(&a->port_latency[port], r);
 		resumption_count(&a->port_resumption[port], r);

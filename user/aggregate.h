@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include "cert_summary.h"
 #include "report.h"
 
 #define AGG_CLIENTS		256	/* per table: by address, by prefix */
@@ -116,6 +117,7 @@ struct aggregate {
 	struct topk_slot slots[2 * AGG_CLIENTS + AGG_SNIS + AGG_LAT_SNIS + AGG_BACKENDS];
 
 	struct agg_second window[AGG_WINDOW_SEC];
+	struct cert_counts certs;	/* certificate findings, both roles */
 };
 
 /* Windowed and total figures. */

@@ -86,6 +86,7 @@ static void write_failed(struct collector *c)
 		strerror(errno));
 	c->write_failed = true;
 }
+static void write_event(struct collector *c, const struct report *r);
 
 void collector_event(struct collector *c, const struct event *kernel_event)
 {
@@ -99,6 +100,7 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 	have_hello = hello_table_take_info(c->hellos, &e, &hello);
 
 	report_init(&r, &e, have_hello ? &hello : NULL, c->mono_to_wall);
+	report_certificates(&r, c->flights, c->certs, c->cert_warn_days);
 	r.ingress_ifname = attach_ifname(c->watched, e.flow.ifindex);
 	policy_judge(c->policies, r.hello, &r.policy);
 	if (c->whatif)
@@ -107,12 +109,17 @@ void collector_event(struct collector *c, const struct event *kernel_event)
 	metrics_count(c->metrics, &r);
 	if (c->pcap)
 		pcap_writer_event(c->pcap, &r, c->mono_to_wall);
-	if (!c->out || c->write_failed)
-		return;
+	if (c->out && !c->write_failed)
+		write_event(c, &r);
+	report_release(&r);
+}
+
+static void write_event(struct collector *c, const struct report *r)
+{
 	if (c->json)
-		out_json_event(c->out, &r);
+		out_json_event(c->out, r);
 	else
-		out_text_event(c->out, &r);
+		out_text_event(c->out, r);
 	/* Live, each line as it comes; from a capture, as the buffer fills
 	 * (and collector_flush at the end). */
 	if ((!c->host && fflush(c->out) == EOF) || ferror(c->out))
@@ -136,6 +143,8 @@ void collector_record(struct collector *c, const void *data, size_t size)
 	memcpy(&type, data, sizeof(type));
 	if (type == REC_HELLO) {
 		hello_table_put(c->hellos, data, size);
+	} else if (type == REC_FLIGHT) {
+		flight_table_put(c->flights, data, size);
 	} else if (type == REC_PACKET && c->pcap) {
 		pcap_writer_put(c->pcap, data, size);
 	} else if (type == REC_EVENT && size >= sizeof(e)) {
@@ -166,11 +175,14 @@ int collector_init(struct collector *c, struct tlsnoop_bpf *skel)
 	c->mono_to_wall = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 	held = bpf_map__max_entries(skel->maps.flows);
 	c->hellos = hello_table_new(held < HELLOS_HELD_MAX ? held : HELLOS_HELD_MAX);
+	c->flights = flight_table_new(FLIGHTS_HELD_DEFAULT);
+	c->certs = cert_cache_new(CERT_CACHE_DEFAULT, NULL);
 	c->agg = malloc(sizeof(*c->agg));
 	c->slot_before = calloc(TLSNOOP_SLOTS, sizeof(*c->slot_before));
 	c->slot_seen = calloc(TLSNOOP_SLOTS, sizeof(*c->slot_seen));
 	c->slot_excess = calloc(TLSNOOP_SLOTS, sizeof(*c->slot_excess));
-	if (!c->hellos || !c->agg || !c->slot_before || !c->slot_seen || !c->slot_excess)
+	if (!c->hellos || !c->flights || !c->certs || !c->agg || !c->slot_before ||
+	    !c->slot_seen || !c->slot_excess)
 		return -ENOMEM;
 	aggregate_init(c->agg);
 	if (c->host)
@@ -185,6 +197,10 @@ void collector_free(struct collector *c)
 	c->rb = NULL;
 	hello_table_free(c->hellos);
 	c->hellos = NULL;
+	flight_table_free(c->flights);
+	c->flights = NULL;
+	cert_cache_free(c->certs);
+	c->certs = NULL;
 	free(c->agg);
 	c->agg = NULL;
 	free(c->slot_before);
@@ -354,4 +370,5 @@ void collector_stats(struct collector *c, __u64 stats[STAT_MAX])
 	}
 	stats[STAT_HELLO_LOST] += hello_table_evicted(c->hellos);
 	stats[STAT_FLOWS_EVICTED] += c->flows_evicted;
+	stats[STAT_FLIGHT_LOST] += flight_table_evicted(c->flights);
 }

@@ -10,6 +10,8 @@
 #include "tlsnoop.skel.h"
 #include "aggregate.h"
 #include "attach.h"
+#include "cert.h"
+#include "flight.h"
 #include "metrics.h"
 #include "pcap_write.h"
 #include "whatif.h"
@@ -23,6 +25,9 @@ struct collector {
 	const struct tlsnoop_host *host;
 	struct ring_buffer *rb;
 	struct hello_table *hellos;	/* ClientHellos waiting for their event */
+	struct flight_table *flights;	/* TLS <= 1.2 flights waiting for their event */
+	struct cert_cache *certs;	/* certificates parsed, by fingerprint */
+	unsigned int cert_warn_days;	/* --cert-warn-days */
 	FILE *out;			/* event lines; NULL: none */
 	bool json;
 	bool write_failed;

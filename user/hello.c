@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "cursor.h"
 #include "hello.h"
 
 #define TLS_RECORD_HDR		5
@@ -22,54 +23,6 @@
 #define EXT_EARLY_DATA		42
 #define EXT_SUPP_VERSIONS	43
 #define EXT_KEY_SHARE		51
-
-/* Bytes not yet read: p[0 .. n). */
-struct cursor {
-	const __u8 *p;
-	size_t n;
-};
-
-static int get_u8(struct cursor *c, __u32 *v)
-{
-	if (c->n < 1)
-		return -1;
-	*v = c->p[0];
-	c->p++;
-	c->n--;
-	return 0;
-}
-
-static int get_u16(struct cursor *c, __u32 *v)
-{
-	if (c->n < 2)
-		return -1;
-	*v = (__u32)c->p[0] << 8 | c->p[1];
-	c->p += 2;
-	c->n -= 2;
-	return 0;
-}
-
-static int get_u24(struct cursor *c, __u32 *v)
-{
-	if (c->n < 3)
-		return -1;
-	*v = (__u32)c->p[0] << 16 | (__u32)c->p[1] << 8 | c->p[2];
-	c->p += 3;
-	c->n -= 3;
-	return 0;
-}
-
-/* The next n bytes as a cursor of their own. */
-static int get_bytes(struct cursor *c, size_t n, struct cursor *out)
-{
-	if (c->n < n)
-		return -1;
-	out->p = c->p;
-	out->n = n;
-	c->p += n;
-	c->n -= n;
-	return 0;
-}
 
 /* A vector with a 1- or 2-byte length prefix. */
 static int get_vec8(struct cursor *c, struct cursor *out)

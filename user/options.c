@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cert.h"
 #include "options.h"
 
 const char *argp_program_version = "tlsnoop 0.1";
@@ -38,6 +39,8 @@ enum { OPT_POLICY = 0x300, OPT_POLICY_CERT };
 
 enum { OPT_CLIENT_RATE = 0x400, OPT_USER, OPT_BACKEND_PORTS };
 
+enum { OPT_CERT_WARN_DAYS = 0x500 };
+
 static const struct argp_option opts[] = {
 	{ "interface", 'i', "IFACE[,IFACE...]", 0, "Interfaces to watch, comma-separated, at most "
 	  "16 (this or -r)", 0 },
@@ -68,6 +71,8 @@ static const struct argp_option opts[] = {
 	  "(default rsa)", 0 },
 	{ "user", OPT_USER, "USER", 0, "Run the collector as USER, with no capabilities, once "
 	  "attached (default nobody; root: keep privileges)", 0 },
+	{ "cert-warn-days", OPT_CERT_WARN_DAYS, "DAYS", 0, "Flag certificates (TLS <= 1.2) that "
+	  "expire within DAYS of the handshake (default 21; 0: none)", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf messages)", 0 },
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ "version", 'V', NULL, 0, "Print program version", -1 },
@@ -313,6 +318,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("bad user '': give a user name or id, e.g. --user nobody");
 		o->user = arg;
 		break;
+	case OPT_CERT_WARN_DAYS:
+		o->cert_warn_days = parse_uint("cert-warn-days", arg, 0, 3650);
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -366,6 +374,7 @@ void options_parse(struct options *o, int argc, char **argv)
 	o->client_burst = TLSNOOP_DEFAULT_CLIENT_BURST;
 	o->hook = HOOK_XDP;
 	o->user = TLSNOOP_DEFAULT_USER;
+	o->cert_warn_days = CERT_WARN_DAYS_DEFAULT;
 	/* `tlsnoop top ...` is `tlsnoop --top ...`; `tlsnoop whatif ...` reports
 	 * on the --policy verdicts */
 	if (argc > 1 && (!strcmp(argv[1], "top") || !strcmp(argv[1], "whatif"))) {

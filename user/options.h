@@ -36,6 +36,7 @@ struct options {
 	bool whatif;			/* `tlsnoop whatif`: the policies' report */
 	struct policy_set policies;	/* --policy, --policy-cert */
 	const char *user;		/* --user: the collector's, once attached */
+	unsigned int cert_warn_days;	/* --cert-warn-days */
 	bool verbose;
 };
 

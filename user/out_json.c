@@ -14,7 +14,7 @@
 #include "names.h"
 #include "output.h"
 
-#define JSON_DEPTH	6
+#define JSON_DEPTH	8
 #define JSON_BUF	(16 << 10)	/* a long event is written in parts */
 
 struct json {
@@ -190,6 +190,146 @@ static void json_offers(struct json *j, const struct hello_info *h)
 		json_bool(j, "lists_truncated", true);
 }
 
+static void json_str_bytes(struct json *j, const char *key, const struct cert_str *s)
+{
+	json_bytes(j, key, s->s, s->len);
+}
+
+static void json_date(struct json *j, const char *key, time_t t)
+{
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	json_str(j, key, buf);
+}
+
+static void json_sha256(struct json *j, const char *key, const __u8 *sha256)
+{
+	char hex[65];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(&hex[2 * i], 3, "%02X", sha256[i]);
+	json_str(j, key, hex);
+}
+
+static void json_alt_names(struct json *j, const struct cert *c)
+{
+	int i;
+
+	json_open(j, "alternative_names", '[');
+	for (i = 0; i < c->n_names; i++)
+		json_str_bytes(j, NULL, &c->names[i]);
+	json_close(j, ']');
+}
+
+/* ECS x509.*: the leaf of a side's chain. */
+static void json_x509(struct json *j, const struct cert *c)
+{
+	json_open(j, "x509", '{');
+	json_open(j, "subject", '{');
+	if (c->common_name.len) {
+		json_open(j, "common_name", '[');
+		json_str_bytes(j, NULL, &c->common_name);
+		json_close(j, ']');
+	}
+	json_str_bytes(j, "distinguished_name", &c->subject);
+	json_close(j, '}');
+	json_open(j, "issuer", '{');
+	json_str_bytes(j, "distinguished_name", &c->issuer);
+	json_close(j, '}');
+	if (c->n_names)
+		json_alt_names(j, c);
+	json_str(j, "serial_number", c->serial);
+	json_date(j, "not_before", c->not_before);
+	json_date(j, "not_after", c->not_after);
+	json_str(j, "public_key_algorithm", c->key_type);
+	json_uint(j, "public_key_size", c->key_bits > 0 ? c->key_bits : 0);
+	json_str(j, "signature_algorithm", c->sig_alg);
+	json_close(j, '}');
+}
+
+/* ECS tls.server.* / tls.client.* of a side's leaf certificate. */
+static void json_leaf(struct json *j, const struct cert_chain *chain)
+{
+	const struct cert *c = chain->cert[0];
+
+	if (!chain->n)
+		return;
+	json_x509(j, c);
+	json_date(j, "not_before", c->not_before);
+	json_date(j, "not_after", c->not_after);
+	json_open(j, "hash", '{');
+	json_sha256(j, "sha256", c->sha256);
+	json_close(j, '}');
+	json_str_bytes(j, "issuer", &c->issuer);
+	json_str_bytes(j, "subject", &c->subject);
+}
+
+/* tlsnoop.certificates.server / .client: the whole chain, in the order sent. */
+static void json_chain(struct json *j, const char *key, const struct cert_chain *chain)
+{
+	int i;
+
+	json_open(j, key, '[');
+	for (i = 0; i < chain->n; i++) {
+		const struct cert *c = chain->cert[i];
+
+		json_open(j, NULL, '{');
+		json_str_bytes(j, "subject", &c->subject);
+		if (c->common_name.len)
+			json_str_bytes(j, "common_name", &c->common_name);
+		if (c->n_names)
+			json_alt_names(j, c);
+		json_str_bytes(j, "issuer", &c->issuer);
+		json_str(j, "serial_number", c->serial);
+		json_date(j, "not_before", c->not_before);
+		json_date(j, "not_after", c->not_after);
+		json_str(j, "public_key_algorithm", c->key_type);
+		json_uint(j, "public_key_size", c->key_bits > 0 ? c->key_bits : 0);
+		json_str(j, "signature_algorithm", c->sig_alg);
+		json_sha256(j, "sha256", c->sha256);
+		json_bool(j, "self_signed", c->self_signed);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+}
+
+static void json_findings(struct json *j, const char *key, unsigned int findings)
+{
+	int f;
+
+	json_open(j, key, '[');
+	for (f = 0; f < CERT_FINDINGS; f++)
+		if (findings & 1u << f)
+			json_str(j, NULL, cert_finding_name(f));
+	json_close(j, ']');
+}
+
+static void json_certificates(struct json *j, const struct report *r)
+{
+	const struct cert_chain *server = &r->chain[SIDE_SERVER], *client = &r->chain[SIDE_CLIENT];
+
+	if (!server->n && !client->n)
+		return;
+	json_open(j, "certificates", '{');
+	if (server->n)
+		json_chain(j, "server", server);
+	if (server->cut)
+		json_bool(j, "server_truncated", true);
+	if (client->n)
+		json_chain(j, "client", client);
+	if (client->cut)
+		json_bool(j, "client_truncated", true);
+	json_close(j, '}');
+	if (server->n)
+		json_findings(j, "certificate_findings", r->cert_findings[SIDE_SERVER]);
+	if (client->n)
+		json_findings(j, "client_certificate_findings", r->cert_findings[SIDE_CLIENT]);
+}
+
 static void json_client(struct json *j, const struct report *r)
 {
 	const struct client_hello *ch = &r->e->flow.ch;
@@ -214,6 +354,7 @@ static void json_client(struct json *j, const struct report *r)
 	}
 	if (r->hello)
 		json_offers(j, r->hello);
+	json_leaf(j, &r->chain[SIDE_CLIENT]);
 	json_close(j, '}');
 }
 
@@ -233,6 +374,11 @@ static void json_tls(struct json *j, const struct report *r)
 	if (f->sh.alpn_len)
 		json_bytes(j, "next_protocol", f->sh.alpn, f->sh.alpn_len);
 	json_client(j, r);
+	if (r->chain[SIDE_SERVER].n) {
+		json_open(j, "server", '{');
+		json_leaf(j, &r->chain[SIDE_SERVER]);
+		json_close(j, '}');
+	}
 	if (f->alert.flags & ALERT_SEEN)
 		json_alert(j, &f->alert);
 	json_close(j, '}');
@@ -326,6 +472,7 @@ static void json_tlsnoop(struct json *j, const struct report *r)
 	}
 	if (r->policy.n)
 		json_policy(j, &r->policy);
+	json_certificates(j, r);
 	json_close(j, '}');
 }
 

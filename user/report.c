@@ -89,6 +89,29 @@ void report_init(struct report *r, const struct event *e, const struct hello_inf
 	r->resumption = resumption_kind(f);
 }
 
+void report_certificates(struct report *r, struct flight_table *flights,
+			 struct cert_cache *cache, unsigned int warn_days)
+{
+	const struct client_hello *ch = &r->e->flow.ch;
+	/* A name cut short cannot be matched. */
+	size_t sni_len = ch->flags & HELLO_SNI_TRUNCATED ? 0 : ch->sni_len;
+	time_t at = r->wall_ns / 1000000000ULL;
+	int side;
+
+	flight_table_take(flights, &r->e->key, cache, r->chain);
+	for (side = SIDE_CLIENT; side <= SIDE_SERVER; side++)
+		r->cert_findings[side] = cert_findings(cache, &r->chain[side],
+						       side == SIDE_SERVER ? ch->sni : NULL,
+						       side == SIDE_SERVER ? sni_len : 0, at,
+						       warn_days);
+}
+
+void report_release(struct report *r)
+{
+	cert_chain_release(&r->chain[SIDE_CLIENT]);
+	cert_chain_release(&r->chain[SIDE_SERVER]);
+}
+
 const char *resumption_name(__u8 kind)
 {
 	static const char *const names[RESUME_KINDS] = {

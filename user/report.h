@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "tlsnoop.h"
+#include "cert.h"
 #include "diagnose.h"
+#include "flight.h"
 #include "hello.h"
 #include "policy.h"
 
@@ -47,6 +49,8 @@ struct report {
 					 * (offline) */
 	__u8 resumption;		/* enum resumption */
 	bool resumption_offered;	/* the ClientHello asked to resume */
+	struct cert_chain chain[2];	/* certificates by side (TLS <= 1.2); n 0: none */
+	unsigned int cert_findings[2];	/* enum cert_finding bits, by side */
 };
 
 /* An event as it came from the kernel: its lengths clamped to their arrays,
@@ -56,6 +60,13 @@ void event_clamp(struct event *e);
  * CLOCK_MONOTONIC ns to wall-clock ns. */
 void report_init(struct report *r, const struct event *e, const struct hello_info *hello,
 		 __s64 mono_to_wall);
+/* The certificates the handshake's flights carried (taken from `flights`)
+ * and what is wrong with them, at the event's time; warn_days: how soon an
+ * expiry is flagged. */
+void report_certificates(struct report *r, struct flight_table *flights,
+			 struct cert_cache *cache, unsigned int warn_days);
+/* What report_certificates() holds. */
+void report_release(struct report *r);
 const char *side_name(__u8 side);
 const char *resumption_name(__u8 kind);
 const char *role_name(__u8 role);

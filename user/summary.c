@@ -197,6 +197,10 @@ static const struct {
 	  "over its budget (--per-client-rate)" },
 	{ STAT_HELLO_LOST, "WARNING: ", "ClientHellos lost before their outcome (ring buffer "
 	  "full or hello held too long): those events lack SNI and offers" },
+	{ STAT_FLIGHT_LOST, "WARNING: ", "TLS <= 1.2 flight segments lost (ring buffer half full, "
+	  "or held too long): those events may lack certificates" },
+	{ STAT_FLIGHT_CAPPED, "note: ", "TLS <= 1.2 flight segments past their first 16 KiB "
+	  "not read: certificates there are missed" },
 	{ STAT_DESYNC, "note: ", "times a record stream was picked up again after missed or "
 	  "malformed bytes" },
 	{ STAT_FRAGMENTS, "note: ", "IP fragments skipped (ports unknown)" },
@@ -204,6 +208,7 @@ static const struct {
 };
 
 _Static_assert(TLSNOOP_HELLO_MAX == 4096, "the note on long ClientHellos names the size");
+_Static_assert(TLSNOOP_FLIGHT_MAX == 16384, "the note on long flights names the size");
 
 static void print_notes(FILE *out, const __u64 *stats, __u64 in_progress)
 {
@@ -262,5 +267,6 @@ void summary_print(FILE *out, const struct aggregate *a, const __u64 *stats, __u
 	print_backends(out, a);
 	print_latency(out, a);
 	print_resumption(out, a);
+	cert_summary_print(out, &a->certs);
 	print_notes(out, stats, in_progress);
 }

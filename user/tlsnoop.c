@@ -364,6 +364,7 @@ int main(int argc, char **argv)
 		}
 	}
 	col.timeout_ns = o.timeout_sec * 1000000000ULL;
+	col.cert_warn_days = o.cert_warn_days;
 	if (o.metrics && open_metrics(&col, &o))
 		goto cleanup;
 

@@ -28,6 +28,7 @@ MAP_HOST_FIRST(events);
 MAP_HOST_FIRST(stats);
 MAP_HOST_FIRST(scratch);
 MAP_HOST_FIRST(packet_scratch);
+MAP_HOST_FIRST(flight_scratch);
 
 /* A map as its definition says: type from __uint(type), sizes from __type. */
 #define MAP_TYPE(m)		(sizeof(*(m).type) / sizeof(int))
@@ -69,6 +70,7 @@ const struct tlsnoop_host *tlsnoop_host_load(const struct tlsnoop_bpf *skel)
 	err = err ?: MAP_INIT(stats, MAP_ENTRIES(stats));
 	err = err ?: MAP_INIT(scratch, MAP_ENTRIES(scratch));
 	err = err ?: MAP_INIT(packet_scratch, MAP_ENTRIES(packet_scratch));
+	err = err ?: MAP_INIT(flight_scratch, MAP_ENTRIES(flight_scratch));
 	if (err) {
 		tlsnoop_host_unload();
 		errno = -err;
@@ -85,6 +87,7 @@ void tlsnoop_host_unload(void)
 	host_map_free(&stats.host);
 	host_map_free(&scratch.host);
 	host_map_free(&packet_scratch.host);
+	host_map_free(&flight_scratch.host);
 	memset(key_slots, 0, sizeof(key_slots));
 	memset(flow_slots, 0, sizeof(flow_slots));
 	memset(client_budgets, 0, sizeof(client_budgets));

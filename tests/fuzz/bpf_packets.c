@@ -82,6 +82,7 @@ enum prop {
 	P_RECORD,	/* every record has a known type */
 	P_HELLO,	/* REC_HELLO: size, key, bytes, and what the parser makes of them */
 	P_PACKET,	/* REC_PACKET: the frame that was run, cut at the snap length */
+	P_FLIGHT,	/* REC_FLIGHT: bytes of the frame run, within the side's 16 KiB */
 	P_EVENT,	/* REC_EVENT: every field in its range, diagnosis consistent */
 	P_TIMES,	/* t_first <= t_client_hello, t_server_hello <= t_last = t_end */
 	P_JOINED,	/* the event completed with its hello: still in range */
@@ -95,7 +96,7 @@ enum prop {
 
 static const char *const prop_names[P_MAX] = {
 	"verdict always pass", "records of known types", "hello records and their parse",
-	"packet records (-w)", "event fields in range", "event times ordered",
+	"packet records (-w)", "flight records (certificates)", "event fields in range", "event times ordered",
 	"events joined with their hello", "JSON output", "text output",
 	"flow map values and bound", "slot balance after expiry", "nothing lost",
 };
@@ -160,7 +161,7 @@ static struct collector col;
 static bool copy_packets;
 static const struct pkt *frame_run;	/* the frame being run: its packet record */
 static size_t tc_frame_max;		/* longest frame a TC test run takes */
-static __u64 n_hellos, n_events, n_packet_recs, n_expired, n_xdp, n_tc;
+static __u64 n_hellos, n_events, n_packet_recs, n_flight_recs, n_expired, n_xdp, n_tc;
 static __u64 by_end[END_TIMEOUT + 1];
 static __u64 n_reversed;	/* events whose ServerHello came before the ClientHello */
 static __u64 t_start;		/* CLOCK_MONOTONIC ns at the first packet */
@@ -353,8 +354,11 @@ static void on_event(const struct event *kernel_event, size_t size)
 	EXPECT(P_EVENT, r.d.success == (e.end_cause == END_ESTABLISHED) &&
 	       (unsigned)r.d.reason < REASON_MAX && reason_name(r.d.reason),
 	       "diagnosis success %d reason %d", r.d.success, r.d.reason);
+	/* The certificates of its flights, parsed from hostile bytes. */
+	report_certificates(&r, col.flights, col.certs, CERT_WARN_DAYS_DEFAULT);
 	aggregate_add(col.agg, &r, collector_now(&col));
 	check_outputs(&r);
+	report_release(&r);
 }
 
 static void check_hello_info(const struct hello_info *hi)
@@ -427,6 +431,25 @@ static void on_packet(const __u8 *data, size_t size)
 	check_key(P_PACKET, &pr->key);
 }
 
+static void on_flight(const __u8 *data, size_t size)
+{
+	const struct flight_rec *fr = (const struct flight_rec *)data;
+
+	if (size < sizeof(*fr) || size != sizeof(*fr) + fr->len) {
+		violation(P_FLIGHT, "record of %zu bytes", size);
+		return;
+	}
+	n_flight_recs++;
+	EXPECT(P_FLIGHT, fr->len >= 1 && fr->offset + fr->len <= TLSNOOP_FLIGHT_MAX &&
+	       fr->side <= SIDE_SERVER && all_zero(fr->pad, sizeof(fr->pad)),
+	       "offset %u len %u side %u", fr->offset, fr->len, fr->side);
+	EXPECT(P_FLIGHT, fr->len <= frame_run->len &&
+	       memmem(frame_run->buf, frame_run->len, data + sizeof(*fr), fr->len),
+	       "%u bytes not from the frame run (%zu bytes)", fr->len, frame_run->len);
+	check_key(P_FLIGHT, &fr->key);
+	flight_table_put(col.flights, data, size);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	__u32 type = size >= sizeof(type) ? *(__u32 *)data : 0;
@@ -436,6 +459,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		on_hello(data, size);
 	} else if (type == REC_PACKET) {
 		on_packet(data, size);
+	} else if (type == REC_FLIGHT) {
+		on_flight(data, size);
 	} else if (type == REC_EVENT && size >= sizeof(struct event)) {
 		n_events++;
 		on_event(data, size);
@@ -1236,9 +1261,11 @@ int main(int argc, char **argv)
 	printf("bpf_packets: %llu packets (xdp %llu, tc %llu) in %.1f s, %.0f/s, seed %llu\n",
 	       (unsigned long long)packets_run, (unsigned long long)n_xdp,
 	       (unsigned long long)n_tc, secs, packets_run / secs, (unsigned long long)seed);
-	printf("bpf_packets: records: %llu hellos, %llu packets, %llu events (established %llu, "
-	       "alert %llu, close %llu, not_tls %llu, timeout %llu; %llu with the ServerHello "
-	       "first); %llu expired by the collector\n", (unsigned long long)n_hellos, (unsigned long long)n_packet_recs,
+	printf("bpf_packets: records: %llu hellos, %llu packets, %llu flights, %llu events "
+	       "(established %llu, alert %llu, close %llu, not_tls %llu, timeout %llu; %llu with "
+	       "the ServerHello first); %llu expired by the collector\n",
+	       (unsigned long long)n_hellos, (unsigned long long)n_packet_recs,
+	       (unsigned long long)n_flight_recs,
 	       (unsigned long long)n_events, (unsigned long long)by_end[END_ESTABLISHED],
 	       (unsigned long long)by_end[END_ALERT], (unsigned long long)by_end[END_CLOSE],
 	       (unsigned long long)by_end[END_NOT_TLS], (unsigned long long)by_end[END_TIMEOUT],

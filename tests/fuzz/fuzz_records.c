@@ -13,7 +13,7 @@
  *
  * Input: one settings byte (SET_*), then records, each behind its length
  * (2 bytes, little-endian; the last one takes what is left when shorter).
- * A record starts with its type (REC_EVENT, REC_HELLO, REC_PACKET, or any
+ * A record starts with its type (REC_EVENT, REC_HELLO, REC_FLIGHT, REC_PACKET, or any
  * other value), so every field of every record is the fuzzer's.
  */
 #define _GNU_SOURCE
@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
+#include "cert.h"
 #include "collect.h"
+#include "flight.h"
 #include "hello_table.h"
 #include "json_check.h"
 #include "policy.h"
@@ -33,6 +35,8 @@ enum settings {
 
 /* Small, so that hellos and connections replace and push out each other. */
 #define HELLOS_HELD	8
+#define FLIGHTS_HELD	4
+#define CERTS_CACHED	8
 #define PCAP_CONNS	4
 #define IFINDEX		2	/* the watched interface, named in JSON */
 /* The exit reports read everything counted so far, at the cost of some
@@ -125,9 +129,10 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	set = data[0];
 	/* Held hellos and packets are the input's own: it replays alone. */
 	col.hellos = hello_table_new(HELLOS_HELD);
+	col.flights = flight_table_new(FLIGHTS_HELD);
 	col.pcap = pcap_writer_open("/dev/null", "eth0", PCAP_CONNS);
 	col.out = open_memstream(&buf, &len);
-	if (!col.hellos || !col.pcap || !col.out)
+	if (!col.hellos || !col.flights || !col.pcap || !col.out)
 		abort();
 	col.json = set & SET_JSON;
 	events = feed(data + 1, size - 1);
@@ -138,6 +143,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	free(buf);
 	pcap_writer_close(col.pcap);
 	hello_table_free(col.hellos);
+	flight_table_free(col.flights);
 	return 0;
 }
 
@@ -162,8 +168,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	col.agg = malloc(sizeof(*col.agg));
 	col.metrics = metrics_new(ports, sizeof(ports) / sizeof(ports[0]));
 	col.whatif = whatif_new(&policies);
+	/* Certificates seen once stay cached, as over a collector's life. */
+	col.certs = cert_cache_new(CERTS_CACHED, NULL);
 	devnull = fopen("/dev/null", "w");
-	if (!col.agg || !col.metrics || !col.whatif || !devnull)
+	if (!col.agg || !col.metrics || !col.whatif || !col.certs || !devnull)
 		abort();
 	aggregate_init(col.agg);
 	return 0;

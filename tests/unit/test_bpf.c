@@ -41,6 +41,14 @@ static struct {
 	int events_before;
 } packets[MAX_PACKETS];
 static int n_packets, packets_total;
+/* Flight records (certificates), with how many events came before each. */
+#define MAX_FLIGHTS 16
+static struct {
+	struct flight_rec rec;
+	__u8 data[TLSNOOP_FLIGHT_MAX];
+	int events_before;
+} flights[MAX_FLIGHTS];
+static int n_flights;
 /* The last ClientHello record handed over, as it came. */
 static __u8 last_hello[sizeof(struct hello_rec) + TLSNOOP_HELLO_MAX];
 static size_t last_hello_size;
@@ -58,6 +66,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	} else if (type == REC_EVENT && size >= sizeof(struct event) && n_events < MAX_EVENTS) {
 		memcpy(&events[n_events], data, sizeof(struct event));
 		hello_table_take(hellos, &events[n_events++]);
+	} else if (type == REC_FLIGHT && size >= sizeof(struct flight_rec)) {
+		CHECK(n_flights < MAX_FLIGHTS && size <= sizeof(flights[0].rec) + TLSNOOP_FLIGHT_MAX &&
+		      size == sizeof(struct flight_rec) + ((struct flight_rec *)data)->len,
+		      "flight record %d of %zu bytes", n_flights, size);
+		if (n_flights < MAX_FLIGHTS && size <= sizeof(flights[0].rec) + TLSNOOP_FLIGHT_MAX) {
+			memcpy(&flights[n_flights], data, size);
+			flights[n_flights++].events_before = n_events;
+		}
 	} else if (type == REC_PACKET && size >= sizeof(struct packet_rec)) {
 		packets_total++;
 		if (n_packets < MAX_PACKETS && size <= sizeof(packets[0].rec) + TLSNOOP_PACKET_SNAP) {
@@ -135,6 +151,7 @@ static void reset(const char *name)
 	ring_buffer__consume(rb);
 	n_events = 0;
 	n_packets = 0;
+	n_flights = 0;
 }
 
 static int collect(void)
@@ -1274,6 +1291,169 @@ static void test_bounds(void)
 	rb = plain_rb;
 }
 
+/* -------------------------------------------------------- flights (certificates) */
+
+/* Flight record i: from `side`, `len` bytes at `offset` in its stream, equal to
+ * `want` there, before any event. */
+static bool flight_is(int i, int side, __u32 offset, const void *want, __u32 len)
+{
+	return i < n_flights && flights[i].rec.side == side && flights[i].rec.offset == offset &&
+	       flights[i].rec.len == len && !memcmp(flights[i].data, want, len) &&
+	       flights[i].events_before == 0;
+}
+
+/* The client's second flight (with its Certificate if `cert`), CCS,
+ * Finished; then the server's CCS and Finished. */
+static void tls12_finish(bool cert)
+{
+	memset(&b, 0, sizeof(b));
+	if (cert)
+		tlsb_certificate(&b, 700, 1);
+	tlsb_client_key_exchange(&b);
+	if (cert)
+		tlsb_handshake(&b, 15, 72);	/* CertificateVerify */
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x16, 40);
+	send_tls(&c, 0, &b);
+	memset(&b, 0, sizeof(b));
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x16, 40);
+	send_tls(&c, 1, &b);
+}
+
+/* TLS 1.2: the server's flight from its ServerHello, at offset 0 of its
+ * stream; nothing of the client's without a CertificateRequest; nothing
+ * after the ChangeCipherSpecs. */
+static void test_flights_tls12(void)
+{
+	struct tlsbuf flight;
+
+	start_with_hello(use_tc ? "flights_tls12_tc" : "flights_tls12", "cert.example");
+	CHECK(collect() == 0 && n_flights == 0, "%d flights before the ServerHello", n_flights);
+	tls12_server_flight(false);
+	flight = b;
+	collect();
+	CHECK(n_flights == 1 && flight_is(0, SIDE_SERVER, 0, flight.b, flight.len),
+	      "server flight: %d records, offset %u len %u", n_flights,
+	      n_flights ? flights[0].rec.offset : 0, n_flights ? flights[0].rec.len : 0);
+	tls12_finish(false);
+	CHECK(collect() == 1 && n_flights == 1, "%d events, %d flights", n_events, n_flights);
+	CHECK(n_flights && !memcmp(&flights[0].rec.key, &events[0].key, sizeof(events[0].key)),
+	      "flight key is not the event's");
+}
+
+/* A flight cut in segments, each at its offset; the first holds only the
+ * ServerHello's start, which says the version already. */
+static void test_flights_split(void)
+{
+	size_t cuts[] = { 20, 700, 1500 };
+	int i;
+
+	reset("flights_split");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "split.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0303);
+	tlsb_certificate(&b, 1800, 2);
+	tlsb_server_hello_done(&b);
+	send_split(&c, 1, &b, cuts, 3);
+	collect();
+	CHECK(n_flights == 4, "%d flight records", n_flights);
+	for (i = 0; i < n_flights && i < 4; i++)
+		CHECK(flight_is(i, SIDE_SERVER, i ? cuts[i - 1] : 0, b.b + (i ? cuts[i - 1] : 0),
+				(i < 3 ? cuts[i] : b.len) - (i ? cuts[i - 1] : 0)),
+		      "record %d: offset %u len %u", i, flights[i].rec.offset, flights[i].rec.len);
+}
+
+/* Mutual TLS 1.2: the client's flight after the CertificateRequest, at its
+ * offset after the ClientHello, up to and with its ChangeCipherSpec. */
+static void test_flights_mtls(void)
+{
+	size_t hello_len;
+
+	reset("flights_mtls");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "mtls.example", false);
+	hello_len = b.len;
+	send_tls(&c, 0, &b);
+	tls12_server_flight(true);
+	tls12_finish(true);
+	collect();
+	CHECK(n_events == 1 && n_flights == 2, "%d events, %d flights", n_events, n_flights);
+	CHECK(n_flights == 2 && flights[0].rec.side == SIDE_SERVER && flights[0].rec.offset == 0,
+	      "server flight first");
+	CHECK(n_flights == 2 && flights[1].rec.side == SIDE_CLIENT &&
+	      flights[1].rec.offset == hello_len && flights[1].data[5] == 11,
+	      "client flight: offset %u (hello %zu), first message %u",
+	      n_flights == 2 ? flights[1].rec.offset : 0, hello_len,
+	      n_flights == 2 ? flights[1].data[5] : 0);
+}
+
+/* None in TLS 1.3 (encrypted certificates), none in a resumed 1.2 one. */
+static void test_flights_none(void)
+{
+	static const int finished[] = { 53 };
+	struct tlsb_sh sh;
+
+	tls13_until_client_finished("flights_tls13", "c.example");
+	send_encrypted(1, false, finished, 1);
+	CHECK(collect() == 1 && n_flights == 0, "TLS 1.3: %d events, %d flights", n_events,
+	      n_flights);
+	start_with_hello("flights_resumed", "r.example");
+	tlsb_sh_init(&sh, 0x0303);
+	pkt_pattern(sh.sid, sizeof(sh.sid), 2);
+	memset(&b, 0, sizeof(b));
+	tlsb_server_hello(&b, &sh);
+	tlsb_ccs(&b);
+	tlsb_record(&b, 0x16, 40);
+	send_tls(&c, 1, &b);
+	CHECK(collect() == 0 && n_flights == 0, "resumed: %d flights", n_flights);
+}
+
+/* At most TLSNOOP_FLIGHT_MAX bytes of a side's stream; what lies past it
+ * is counted. */
+static void test_flights_bounded(void)
+{
+	__u64 capped = stat_sum(STAT_FLIGHT_CAPPED), bytes = 0;
+	size_t cuts[7];	/* 8 segments: as many frames as a conv holds */
+	int i;
+
+	reset("flights_bounded");
+	conv_init(&c, 4, 0);
+	tcp_handshake(&c);
+	client_hello(&b, "big.example", false);
+	send_tls(&c, 0, &b);
+	server_hello(&b, 0x0303);
+	for (i = 0; i < 3; i++)
+		tlsb_certificate(&b, 4000, 2);
+	tlsb_server_hello_done(&b);
+	for (i = 0; i < 7; i++)
+		cuts[i] = (i + 1) * 3400;
+	send_split(&c, 1, &b, cuts, 7);
+	collect();
+	for (i = 0; i < n_flights; i++) {
+		CHECK(flights[i].rec.offset + flights[i].rec.len <= TLSNOOP_FLIGHT_MAX &&
+		      !memcmp(flights[i].data, b.b + flights[i].rec.offset, flights[i].rec.len),
+		      "record %d: offset %u len %u", i, flights[i].rec.offset, flights[i].rec.len);
+		bytes += flights[i].rec.len;
+	}
+	CHECK(bytes == TLSNOOP_FLIGHT_MAX, "%llu bytes copied", (unsigned long long)bytes);
+	/* The segment across the bound, and the three past it. */
+	CHECK(b.len > 7 * 3400 && stat_sum(STAT_FLIGHT_CAPPED) - capped == 4, "%llu capped",
+	      (unsigned long long)(stat_sum(STAT_FLIGHT_CAPPED) - capped));
+}
+
+static void test_flights(void)
+{
+	test_flights_tls12();
+	test_flights_split();
+	test_flights_mtls();
+	test_flights_none();
+	test_flights_bounded();
+}
+
 /* ------------------------------------------------------------ -w: packets */
 
 /* Packet record i is frame p, from side `side`, whole. */
@@ -1447,12 +1627,14 @@ int main(void)
 	test_truncated_and_garbage();
 	test_hello_handoff();
 	test_clock_override();
+	test_flights();
 	test_packets();
 	test_bounds();
 	use_tc = true;
 	test_tls13_success();
 	test_split_hellos();
 	test_layouts();
+	test_flights_tls12();
 
 	ring_buffer__free(rb);
 	hello_table_free(hellos);

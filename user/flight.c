@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Flights put back together by stream offset, then read as TLS records ->
+ * handshake messages -> the Certificate message (RFC 5246, 7.4.2): a 3-byte
+ * list length, then each certificate's DER with a 3-byte length. Every
+ * byte comes from the wire: all reads go through a bounded cursor.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "cursor.h"
+#include "flight.h"
+#include "fnv.h"
+
+#define WAYS 4	/* connections per set: a new one may push out the oldest */
+
+#define TLS_RECORD_HDR		5
+#define TLS_CT_HANDSHAKE	22
+#define TLS_HS_CERTIFICATE	11
+
+/* One side's stream, from offset 0 to TLSNOOP_FLIGHT_MAX. */
+struct stream {
+	__u32 lo;			/* lowest offset received */
+	__u8 have[TLSNOOP_FLIGHT_MAX / 8];	/* a bit per byte received */
+	__u8 data[TLSNOOP_FLIGHT_MAX];
+};
+
+struct entry {
+	struct flow_key key;
+	__u64 seq;		/* order of arrival, 0 when free */
+	struct stream *side[2];	/* allocated at the side's first record */
+};
+
+struct flight_table {
+	struct entry *entries;	/* sets * WAYS */
+	size_t sets;
+	__u64 seq;
+	__u64 evicted;
+};
+
+struct flight_table *flight_table_new(size_t capacity)
+{
+	struct flight_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->sets = 1;
+	while (t->sets * WAYS < capacity)
+		t->sets <<= 1;
+	t->entries = calloc(t->sets * WAYS, sizeof(*t->entries));
+	if (!t->entries) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void entry_clear(struct entry *e)
+{
+	free(e->side[0]);
+	free(e->side[1]);
+	memset(e, 0, sizeof(*e));
+}
+
+void flight_table_free(struct flight_table *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->sets * WAYS; i++)
+		entry_clear(&t->entries[i]);
+	free(t->entries);
+	free(t);
+}
+
+static struct entry *set_of(const struct flight_table *t, const struct flow_key *k)
+{
+	__u64 h = fnv1a(FNV_OFFSET, k, sizeof(*k));
+
+	return &t->entries[((h ^ h >> 32) & (t->sets - 1)) * WAYS];
+}
+
+static struct entry *find(struct entry *set, const struct flow_key *k)
+{
+	int i;
+
+	for (i = 0; i < WAYS; i++)
+		if (set[i].seq && !memcmp(&set[i].key, k, sizeof(*k)))
+			return &set[i];
+	return NULL;
+}
+
+/* The entry of `key`, a new one (a free way, or the oldest) if none. */
+static struct entry *entry_for(struct flight_table *t, const struct flow_key *key)
+{
+	struct entry *set = set_of(t, key), *e = find(set, key);
+	int i;
+
+	if (e)
+		return e;
+	for (i = 0; !e && i < WAYS; i++)
+		if (!set[i].seq)
+			e = &set[i];
+	if (!e) {
+		e = &set[0];
+		for (i = 1; i < WAYS; i++)
+			if (set[i].seq < e->seq)
+				e = &set[i];
+		t->evicted++;
+		entry_clear(e);
+	}
+	e->key = *key;
+	e->seq = ++t->seq;
+	return e;
+}
+
+void flight_table_put(struct flight_table *t, const void *data, size_t size)
+{
+	const struct flight_rec *rec = data;
+	const __u8 *bytes = (const __u8 *)(rec + 1);
+	struct stream *s;
+	struct entry *e;
+	__u32 i;
+
+	if (size < sizeof(*rec) || rec->len > size - sizeof(*rec) || rec->side > SIDE_SERVER ||
+	    rec->offset > TLSNOOP_FLIGHT_MAX || rec->len > TLSNOOP_FLIGHT_MAX - rec->offset)
+		return;
+	e = entry_for(t, &rec->key);
+	s = e->side[rec->side];
+	if (!s) {
+		s = e->side[rec->side] = calloc(1, sizeof(*s));
+		if (!s)
+			return;
+		s->lo = rec->offset;
+	}
+	if (rec->offset < s->lo)
+		s->lo = rec->offset;
+	memcpy(&s->data[rec->offset], bytes, rec->len);
+	for (i = rec->offset; i < rec->offset + rec->len; i++)
+		s->have[i / 8] |= 1 << (i % 8);
+}
+
+/* Bytes received without a gap from the lowest offset. */
+static size_t contiguous(const struct stream *s)
+{
+	size_t i = s->lo;
+
+	while (i < TLSNOOP_FLIGHT_MAX && (s->have[i / 8] & 1 << (i % 8)))
+		i++;
+	return i - s->lo;
+}
+
+/*
+ * The handshake records' contents from the start of the flight, joined (a
+ * message may span records), up to the first record of another type (the
+ * ChangeCipherSpec, after which they are encrypted) or the end of the bytes.
+ * Returns their length; `out` has room for all of `c`.
+ */
+static size_t handshake_bytes(struct cursor c, __u8 *out)
+{
+	struct cursor frag;
+	__u32 type, version, len;
+	size_t n = 0;
+
+	while (!get_u8(&c, &type) && !get_u16(&c, &version) && !get_u16(&c, &len) &&
+	       type == TLS_CT_HANDSHAKE) {
+		bool whole = !get_bytes(&c, len, &frag);
+
+		if (!whole)
+			frag = c;	/* the record's first part */
+		memcpy(out + n, frag.p, frag.n);
+		n += frag.n;
+		if (!whole)
+			break;
+	}
+	return n;
+}
+
+/* The certificate_list of a Certificate message's body, through `cache`. */
+static void certificate_list(struct cursor body, struct cert_cache *cache,
+			     struct cert_chain *chain)
+{
+	struct cursor list, der;
+	__u32 len;
+	struct cert *cert;
+
+	if (get_u24(&body, &len))
+		return;
+	if (get_bytes(&body, len, &list)) {
+		list = body;	/* what came of it */
+		chain->cut = true;
+	}
+	while (list.n) {
+		if (get_u24(&list, &len) || get_bytes(&list, len, &der)) {
+			chain->cut = true;
+			return;
+		}
+		if (chain->n == CERT_CHAIN_MAX) {
+			chain->cut = true;
+			return;
+		}
+		cert = cert_cache_get(cache, der.p, der.n);
+		if (cert)
+			chain->cert[chain->n++] = cert;
+	}
+}
+
+/* The side's Certificate message, if its start is among the bytes. */
+static void stream_certificates(const struct stream *s, struct cert_cache *cache,
+				struct cert_chain *chain)
+{
+	struct cursor c = { .p = &s->data[s->lo], .n = contiguous(s) }, msgs, body;
+	__u8 *hs = malloc(TLSNOOP_FLIGHT_MAX);
+	__u32 type, len;
+
+	if (!hs)
+		return;
+	msgs.p = hs;
+	msgs.n = handshake_bytes(c, hs);
+	while (!get_u8(&msgs, &type) && !get_u24(&msgs, &len)) {
+		if (type != TLS_HS_CERTIFICATE) {
+			if (get_bytes(&msgs, len, &body))
+				break;
+			continue;
+		}
+		if (get_bytes(&msgs, len, &body)) {
+			body = msgs;
+			chain->cut = true;
+		}
+		certificate_list(body, cache, chain);
+		break;
+	}
+	free(hs);
+}
+
+void flight_table_take(struct flight_table *t, const struct flow_key *key,
+		       struct cert_cache *cache, struct cert_chain chains[2])
+{
+	struct entry *e = find(set_of(t, key), key);
+	int side;
+
+	memset(chains, 0, 2 * sizeof(chains[0]));
+	if (!e)
+		return;
+	for (side = SIDE_CLIENT; side <= SIDE_SERVER; side++)
+		if (e->side[side])
+			stream_certificates(e->side[side], cache, &chains[side]);
+	entry_clear(e);
+}
+
+__u64 flight_table_evicted(const struct flight_table *t)
+{
+	return t->evicted;
+}
