@@ -14,6 +14,7 @@
 /* Reassembly copies in chunks no longer than the buffer's slack, so that a
  * masked offset plus a chunk stays inside it. */
 #define HELLO_CHUNK		TLSNOOP_HELLO_SLACK
+#define LOOPBACK_IFINDEX	1
 #define HELLO_CHUNKS		(TLSNOOP_HELLO_MAX / HELLO_CHUNK)
 /* In a ClientHello record: client_version, and the session id after the
  * 32-byte random and its length byte. */
@@ -1064,7 +1065,9 @@ __attribute__((noinline)) int flow_packet_tc(struct __sk_buff *ctx, struct flow_
 		__u32 in = ctx->ingress_ifindex, out = ctx->ifindex;
 
 		barrier_var(out);
-		j->local = !in;
+		/* Loopback (ifindex 1 in every namespace) joins two sockets of
+		 * this host: neither end is a backend. */
+		j->local = !in && out != LOOPBACK_IFINDEX;
 		j->ifindex = in ?: out;
 		flow_packet(ctx, false, key, j, f);
 	}

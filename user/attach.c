@@ -372,12 +372,19 @@ void detach_all(struct attach_set *s)
 
 void attach_leave_to_parent(struct attach_set *s)
 {
+	struct attachment *a;
 	int i;
 
 	for (i = 0; i < s->n; i++) {
-		if (s->ifs[i].lock_fd >= 0)
-			close(s->ifs[i].lock_fd);
-		s->ifs[i].lock_fd = -1;
+		a = &s->ifs[i];
+		if (a->lock_fd >= 0)
+			close(a->lock_fd);
+		a->lock_fd = -1;
+		/* This copy of the attachments is the parent's to undo: free
+		 * it, detaching nothing. */
+		a->xdp_attached = a->tc_attached[0] = a->tc_attached[1] = false;
+		a->clsact_created = false;
+		xdp_detach(a);
 	}
 }
 

@@ -44,9 +44,9 @@ struct attach_set {
 int attach_all(struct tlsnoop_bpf *skel, struct attach_set *s);
 /* Interfaces deleted meanwhile (told or not) are released, not touched. */
 void detach_all(struct attach_set *s);
-/* In the --user collector: the parent holds the interfaces' locks (and
- * detaches), so that they go with it, even on SIGKILL, while the collector
- * is still finishing. */
+/* In the --user collector: the parent holds the interfaces' locks and
+ * detaches, so that the locks go with it, even on SIGKILL, while the
+ * collector is still finishing. Frees this process's copy of the rest. */
 void attach_leave_to_parent(struct attach_set *s);
 /* Has the interface been deleted (or its namespace gone)? */
 bool attach_is_gone(const struct attachment *a);

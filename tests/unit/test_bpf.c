@@ -6,6 +6,7 @@
  * the collector's diagnosis. Every run must return the pass verdict.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <unistd.h>
 #include <linux/types.h>
@@ -28,8 +29,9 @@ static struct ring_buffer *rb;
 static struct event events[MAX_EVENTS];
 static int n_events;
 static bool use_tc;
-/* TC runs: the device a packet came in on; 0: sent from a local socket. */
-static __u32 tc_ingress_ifindex = 1;
+/* TC runs: the device a packet came in on (0: sent from a local socket),
+ * and the one it is on (0: the test run's default, loopback). */
+static __u32 tc_ingress_ifindex = 1, tc_ifindex;
 
 
 static struct hello_table *hellos;
@@ -100,7 +102,7 @@ static __u64 stat_sum(enum tlsnoop_stat s)
 static void run_frame(const struct pkt *p)
 {
 	int fd = bpf_program__fd(use_tc ? skel->progs.tc_tlsnoop : skel->progs.xdp_tlsnoop);
-	struct __sk_buff skb = { .ingress_ifindex = tc_ingress_ifindex };
+	struct __sk_buff skb = { .ingress_ifindex = tc_ingress_ifindex, .ifindex = tc_ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf, .data_size_in = p->len,
 		    .repeat = 1, .ctx_in = use_tc ? &skb : NULL,
 		    .ctx_size_in = use_tc ? sizeof(skb) : 0);
@@ -578,7 +580,7 @@ static void test_not_tls(void)
 
 /* Plain HTTP to `port`, run as XDP or TC (ingress_ifindex: 0 sent from a
  * local socket): the role of the not_tls event. */
-static int role_of(bool tc, __u32 ingress_ifindex, __u16 port)
+static int role_of(bool tc, __u32 ingress_ifindex, __u32 ifindex, __u16 port)
 {
 	static const char get[] = "GET / HTTP/1.1\r\n\r\n";
 	struct diagnosis d;
@@ -587,6 +589,7 @@ static int role_of(bool tc, __u32 ingress_ifindex, __u16 port)
 	reset("roles");
 	use_tc = tc;
 	tc_ingress_ifindex = ingress_ifindex;
+	tc_ifindex = ifindex;
 	conv_init(&c, 4, 0);
 	c.f.dir[0].dport = c.f.dir[1].sport = port;
 	tcp_handshake(&c);
@@ -594,22 +597,40 @@ static int role_of(bool tc, __u32 ingress_ifindex, __u16 port)
 	e = one_event(&d);
 	use_tc = false;
 	tc_ingress_ifindex = 1;
+	tc_ifindex = 0;
 	return e ? e->flow.role : -1;
+}
+
+/* A device of this namespace other than loopback, for packets to go out on. */
+static __u32 other_device(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	__u32 found = 0;
+
+	for (i = ifs; i && i->if_index && !found; i++)
+		if (i->if_index != 1)
+			found = i->if_index;
+	if_freenameindex(ifs);
+	return found;
 }
 
 /* Frontend: a client's connection to this host; backend: one this host
  * opened (its SYN left from a local socket), or to a --backend-ports port. */
 static void test_roles(void)
 {
+	__u32 dev = other_device();
 	int r;
 
-	r = role_of(false, 0, 443);
+	CHECK(dev, "no device but loopback here to send on");
+	r = role_of(false, 0, 0, 443);
 	CHECK(r == ROLE_FRONTEND, "XDP, port 443: role %d", r);
-	r = role_of(true, 1, 443);
+	r = role_of(true, 1, dev, 443);
 	CHECK(r == ROLE_FRONTEND, "TC, received, port 443: role %d", r);
-	r = role_of(true, 0, 443);
+	r = role_of(true, 0, dev, 443);
 	CHECK(r == ROLE_BACKEND, "TC, from a local socket, port 443: role %d", r);
-	r = role_of(false, 0, 9443);
+	r = role_of(true, 0, 1, 443);
+	CHECK(r == ROLE_FRONTEND, "TC, from a local socket over loopback: role %d", r);
+	r = role_of(false, 0, 0, 9443);
 	CHECK(r == ROLE_BACKEND, "XDP, backend port 9443: role %d", r);
 }
 
