@@ -621,13 +621,18 @@ static void test_roles(void)
 	__u32 dev = other_device();
 	int r;
 
-	CHECK(dev, "no device but loopback here to send on");
 	r = role_of(false, 0, 0, 443);
 	CHECK(r == ROLE_FRONTEND, "XDP, port 443: role %d", r);
-	r = role_of(true, 1, dev, 443);
-	CHECK(r == ROLE_FRONTEND, "TC, received, port 443: role %d", r);
-	r = role_of(true, 0, dev, 443);
-	CHECK(r == ROLE_BACKEND, "TC, from a local socket, port 443: role %d", r);
+	if (dev) {
+		r = role_of(true, 1, dev, 443);
+		CHECK(r == ROLE_FRONTEND, "TC, received, port 443: role %d", r);
+		r = role_of(true, 0, dev, 443);
+		CHECK(r == ROLE_BACKEND, "TC, from a local socket, port 443: role %d", r);
+	} else {
+		/* A guest with no network (check-debian-kernel.sh). */
+		printf("test_bpf: no device but loopback: the backend role of a packet sent "
+		       "on one is not checked here\n");
+	}
 	r = role_of(true, 0, 1, 443);
 	CHECK(r == ROLE_FRONTEND, "TC, from a local socket over loopback: role %d", r);
 	r = role_of(false, 0, 0, 9443);
