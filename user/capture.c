@@ -25,10 +25,6 @@
 #define ETH_HDR_LEN	14
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
-/* Packets between two drains of the ring buffer: at most a hello (4 KiB),
- * an event and, with -w, a packet (4 KiB) each: within the half of its
- * 4 MiB that packets may fill, so that offline none is lost. */
-#define DRAIN_EVERY	128
 /* Event lines are written as the buffer fills, not one by one (collect.c). */
 #define OUT_BUFFER	(1 << 20)
 /* The file is read in chunks of this much, not of stdio's 4 KiB. */
@@ -229,6 +225,17 @@ static int drain(struct collector *c)
 	return err < 0 ? -1 : 0;
 }
 
+/* Drained once a quarter full: a packet adds at most a hello (4 KiB), an
+ * event, with -w a packet (4 KiB) and a flight segment (16 KiB), so the
+ * ring never reaches the half that packets and flights may fill, and
+ * offline none is lost. */
+static bool ring_filling(const struct collector *c)
+{
+	const struct host_map *ring = c->host->events;
+
+	return ring->ring_used - ring->ring_read > ring->max_entries / 4;
+}
+
 int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t *stop)
 {
 	static char out_buffer[OUT_BUFFER];	/* the stream's until exit */
@@ -245,7 +252,7 @@ int capture_run(struct capture *cap, struct collector *c, volatile sig_atomic_t 
 			last_expire = c->capture_ns;
 		if (len)
 			tlsnoop_host_run(frame, len, c->capture_ns);
-		if (cap->packets % DRAIN_EVERY == 0 && drain(c))
+		if (ring_filling(c) && drain(c))
 			return -1;
 		/* As live mode does every second, per second of the capture. */
 		if (c->capture_ns - last_expire >= NSEC_PER_SEC) {

@@ -227,6 +227,7 @@ static struct cert *cert_parse(const __u8 *der, size_t len, const __u8 sha256[32
 	public_key(cert);
 	cert->sig_alg = OBJ_nid2ln(X509_get_signature_nid(x)) ?: "unknown";
 	cert->self_signed = X509_self_signed(x, 1) == 1;
+	cert->root_issued = -1;
 	return cert;
 }
 
@@ -284,13 +285,17 @@ static bool trusted_root_issued(X509_STORE *store, X509 *leaf)
 
 static bool issuer_present(const struct cert_cache *c, const struct cert_chain *chain)
 {
-	X509 *leaf = chain->cert[0]->x509;
+	struct cert *leaf = chain->cert[0];
 	int i;
 
 	for (i = 1; i < chain->n; i++)
-		if (X509_check_issued(chain->cert[i]->x509, leaf) == X509_V_OK)
+		if (X509_check_issued(chain->cert[i]->x509, leaf->x509) == X509_V_OK)
 			return true;
-	return trusted_root_issued(c->store, leaf);
+	/* Asked once per certificate: a store of hashed files costs system
+	 * calls at each lookup. */
+	if (leaf->root_issued < 0)
+		leaf->root_issued = trusted_root_issued(c->store, leaf->x509);
+	return leaf->root_issued;
 }
 
 static bool name_matches(X509 *leaf, const char *sni, size_t len)

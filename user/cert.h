@@ -41,6 +41,7 @@ struct cert {
 	int key_bits;
 	const char *sig_alg;		/* OpenSSL's long name */
 	bool self_signed;		/* issued by itself, its signature valid */
+	__s8 root_issued;		/* by a root of the trust store: 1, 0; -1 not asked yet */
 };
 
 struct cert_chain {
