@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 #include "cert.h"
+#include "fnv.h"
 
 #define WAYS 4	/* certificates per set: a new one pushes out the least recently used */
 
@@ -33,9 +34,7 @@ struct cert_cache *cert_cache_new(size_t capacity, X509_STORE *store)
 
 	if (!c)
 		goto fail;
-	c->sets = 1;
-	while (c->sets * WAYS < capacity)
-		c->sets <<= 1;
+	c->sets = sets_for(capacity, WAYS);
 	c->ways = calloc(c->sets * WAYS, sizeof(*c->ways));
 	if (!store) {
 		/* The system's roots (SSL_CERT_FILE, SSL_CERT_DIR override). */
@@ -236,7 +235,7 @@ static struct way *set_of(const struct cert_cache *c, const __u8 sha256[32])
 	__u64 h;
 
 	memcpy(&h, sha256, sizeof(h));
-	return &c->ways[(h & (c->sets - 1)) * WAYS];
+	return &c->ways[set_index(h, c->sets) * WAYS];
 }
 
 struct cert *cert_cache_get(struct cert_cache *c, const __u8 *der, size_t len)

@@ -43,9 +43,7 @@ struct flight_table *flight_table_new(size_t capacity)
 
 	if (!t)
 		return NULL;
-	t->sets = 1;
-	while (t->sets * WAYS < capacity)
-		t->sets <<= 1;
+	t->sets = sets_for(capacity, WAYS);
 	t->entries = calloc(t->sets * WAYS, sizeof(*t->entries));
 	if (!t->entries) {
 		free(t);
@@ -77,7 +75,7 @@ static struct entry *set_of(const struct flight_table *t, const struct flow_key 
 {
 	__u64 h = fnv1a(FNV_OFFSET, k, sizeof(*k));
 
-	return &t->entries[((h ^ h >> 32) & (t->sets - 1)) * WAYS];
+	return &t->entries[set_index(h, t->sets) * WAYS];
 }
 
 static struct entry *find(struct entry *set, const struct flow_key *k)

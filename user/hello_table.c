@@ -27,9 +27,7 @@ struct hello_table *hello_table_new(size_t capacity)
 
 	if (!t)
 		return NULL;
-	t->sets = 1;
-	while (t->sets * WAYS < capacity)
-		t->sets <<= 1;
+	t->sets = sets_for(capacity, WAYS);
 	/* calloc: pages of sets never used are never touched. */
 	t->entries = calloc(t->sets * WAYS, sizeof(*t->entries));
 	if (!t->entries) {
@@ -55,7 +53,7 @@ static struct entry *set_of(const struct hello_table *t, const struct flow_key *
 {
 	__u64 h = fnv1a(FNV_OFFSET, k, sizeof(*k));
 
-	return &t->entries[((h ^ h >> 32) & (t->sets - 1)) * WAYS];
+	return &t->entries[set_index(h, t->sets) * WAYS];
 }
 
 static struct entry *find(struct entry *set, const struct flow_key *k)

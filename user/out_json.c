@@ -225,6 +225,17 @@ static void json_alt_names(struct json *j, const struct cert *c)
 	json_close(j, ']');
 }
 
+/* The fields ECS x509.* and tlsnoop's chain entries share. */
+static void json_cert_fields(struct json *j, const struct cert *c)
+{
+	json_str(j, "serial_number", c->serial);
+	json_date(j, "not_before", c->not_before);
+	json_date(j, "not_after", c->not_after);
+	json_str(j, "public_key_algorithm", c->key_type);
+	json_uint(j, "public_key_size", c->key_bits > 0 ? c->key_bits : 0);
+	json_str(j, "signature_algorithm", c->sig_alg);
+}
+
 /* ECS x509.*: the leaf of a side's chain. */
 static void json_x509(struct json *j, const struct cert *c)
 {
@@ -242,12 +253,7 @@ static void json_x509(struct json *j, const struct cert *c)
 	json_close(j, '}');
 	if (c->n_names)
 		json_alt_names(j, c);
-	json_str(j, "serial_number", c->serial);
-	json_date(j, "not_before", c->not_before);
-	json_date(j, "not_after", c->not_after);
-	json_str(j, "public_key_algorithm", c->key_type);
-	json_uint(j, "public_key_size", c->key_bits > 0 ? c->key_bits : 0);
-	json_str(j, "signature_algorithm", c->sig_alg);
+	json_cert_fields(j, c);
 	json_close(j, '}');
 }
 
@@ -284,12 +290,7 @@ static void json_chain(struct json *j, const char *key, const struct cert_chain 
 		if (c->n_names)
 			json_alt_names(j, c);
 		json_str_bytes(j, "issuer", &c->issuer);
-		json_str(j, "serial_number", c->serial);
-		json_date(j, "not_before", c->not_before);
-		json_date(j, "not_after", c->not_after);
-		json_str(j, "public_key_algorithm", c->key_type);
-		json_uint(j, "public_key_size", c->key_bits > 0 ? c->key_bits : 0);
-		json_str(j, "signature_algorithm", c->sig_alg);
+		json_cert_fields(j, c);
 		json_sha256(j, "sha256", c->sha256);
 		json_bool(j, "self_signed", c->self_signed);
 		json_close(j, '}');
