@@ -121,6 +121,7 @@ enum hello_flags {
 	HELLO_SPLIT		= 1 << 10,	/* reassembled from several segments */
 	HELLO_SSLV2		= 1 << 11,	/* SSLv2-format ClientHello */
 	HELLO_HAS_TICKET	= 1 << 12,	/* a non-empty session_ticket: resuming */
+	HELLO_FLAGS_ALL		= (HELLO_HAS_TICKET << 1) - 1,	/* keep the last above */
 };
 
 /* Offered versions: bit n is 0x0300 + n (SSL 3.0 .. TLS 1.3). */

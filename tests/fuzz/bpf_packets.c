@@ -217,7 +217,7 @@ static void check_key(enum prop p, const struct flow_key *k)
 /* What the kernel or the parser puts in a struct client_hello. */
 static void check_client_hello(enum prop p, const struct client_hello *ch)
 {
-	EXPECT(p, !(ch->flags & ~((HELLO_SSLV2 << 1) - 1)), "hello flags %#x", ch->flags);
+	EXPECT(p, !(ch->flags & ~HELLO_FLAGS_ALL), "hello flags %#x", ch->flags);
 	EXPECT(p, ch->session_id_len <= TLSNOOP_SID_MAX &&
 	       all_zero(ch->session_id + ch->session_id_len,
 			TLSNOOP_SID_MAX - (ch->session_id_len <= TLSNOOP_SID_MAX ?
