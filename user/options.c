@@ -29,7 +29,9 @@ static const char doc[] =
 "    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n"
 "    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (no root)\n"
 "    tlsnoop -i eth0 -w failed.pcapng # the failed handshakes' packets, for Wireshark\n"
-"    tlsnoop whatif --policy mozilla-modern -i eth0  # who would it break?\n";
+"    tlsnoop whatif --policy mozilla-modern -i eth0  # who would it break?\n"
+"    tlsnoop check lb.example.com     # actively check a TLS listener (no root;\n"
+"                                     # tlsnoop check --help)\n";
 
 enum { OPT_TIMEOUT = 0x100, OPT_DURATION, OPT_HOOK, OPT_MAX_FLOWS, OPT_TOP, OPT_INTERVAL };
 
@@ -80,7 +82,7 @@ static const struct argp_option opts[] = {
 };
 
 /* One line saying what was wrong, then exit: argp_error would add a second. */
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -40,6 +40,8 @@ struct options {
 	bool verbose;
 };
 
+/* "tlsnoop: ..., (see tlsnoop --help)" on stderr, then exit(2). */
+void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...);
 /* Parse argv; on bad input print one line and exit(2). */
 void options_parse(struct options *o, int argc, char **argv);
 /* Strict comma-separated port list; 0 on success. */
