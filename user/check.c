@@ -454,7 +454,7 @@ static void check_sni(struct check_run *run)
 	static const char *const sent[SNI_CASES] = {
 		[SNI_NONE] = NULL, [SNI_UNKNOWN] = UNKNOWN_SNI,
 	};
-	struct probe_offer offer = {};
+	struct probe_offer offer = { .keep_chain = true };
 	struct probe_result res;
 	int which;
 
@@ -676,6 +676,7 @@ int check_main(int argc, char **argv)
 	struct check_report *r;
 	struct probe_result first;
 	struct probe_offer offer = {};
+	OSSL_PROVIDER *legacy = NULL;
 	X509_STORE *store;
 	int i, err = 1;
 
@@ -704,7 +705,7 @@ int check_main(int argc, char **argv)
 		goto out;
 	}
 	/* The legacy provider, where there is one, lets libssl offer old suites. */
-	OSSL_PROVIDER_try_load(NULL, "legacy", 1);
+	legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
 	snprintf(r->name, sizeof(r->name), "%s", o.servername ?: r->target.host);
 	snprintf(r->libssl, sizeof(r->libssl), "%s", OpenSSL_version(OPENSSL_VERSION));
 	r->trust = o.cafile ?: "system";
@@ -721,6 +722,7 @@ int check_main(int argc, char **argv)
 
 	/* Nobody there, no TLS, or too slow: one line, before anything else. */
 	offer.sni = run.sni;
+	offer.keep_chain = true;
 	probe_run(&run.pc, &offer, &first);
 	if (probe_status_fatal(first.status)) {
 		fprintf(stderr, "tlsnoop: %s (%s): %s\n", o.target, r->target.addr_text,
@@ -748,5 +750,6 @@ int check_main(int argc, char **argv)
 out:
 	cert_cache_free(run.pc.certs);
 	report_free(r);
+	OSSL_PROVIDER_unload(legacy);
 	return err;
 }

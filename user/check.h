@@ -5,8 +5,8 @@
  * probes, check_probe.c makes one bounded connection and handshake,
  * check_output.c writes the report.
  */
-#ifndef __CHECK_H
-#define __CHECK_H
+#ifndef __CHECK_ACTIVE_H
+#define __CHECK_ACTIVE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,6 +59,7 @@ struct probe_offer {
 	SSL_SESSION *resume;	/* offer to resume it */
 	bool no_tickets;
 	bool keep_session;	/* return the session (waits for TLS 1.3 tickets) */
+	bool keep_chain;	/* return the chain, verified */
 };
 
 struct probe_result {
@@ -72,7 +73,7 @@ struct probe_result {
 	__u8 alert;		/* PROBE_ALERT */
 	char alpn[32];		/* the protocol the server selected, "" none */
 	char detail[160];	/* the failure, said for a person */
-	struct cert_chain chain;	/* as sent (with a cert cache) */
+	struct cert_chain chain;	/* as sent (keep_chain) */
 	long verify;		/* X509_V_OK or libssl's verification error */
 	SSL_SESSION *session;	/* keep_session: the caller frees it */
 };
@@ -82,7 +83,7 @@ struct probe_ctx {
 	int timeout_ms;		/* each probe */
 	struct timespec deadline;	/* the whole check */
 	const char *cafile;	/* NULL: the system's trust store */
-	struct cert_cache *certs;	/* NULL: the chain is not kept */
+	struct cert_cache *certs;	/* where kept chains' certificates come from */
 };
 
 /* One connection and handshake, bounded by ctx's timeout and deadline.
@@ -106,10 +107,10 @@ int parse_server_hello(const __u8 *msg, size_t len, __u16 *version, __u16 *ciphe
 #define CHECK_VERSIONS	5	/* SSL 3.0, TLS 1.0, 1.1, 1.2, 1.3 */
 
 enum version_verdict {
+	VERSION_NOT_CHECKED,	/* out of time (first: what a report starts with) */
 	VERSION_ACCEPTED,
 	VERSION_REFUSED,	/* detail says how */
 	VERSION_NOT_TESTABLE,	/* this libssl cannot offer it */
-	VERSION_NOT_CHECKED,	/* out of time */
 };
 
 enum cipher_order {
@@ -212,4 +213,4 @@ const char *probe_status_name(enum probe_status status);
 void check_print_text(FILE *out, const struct check_report *r);
 void check_print_json(FILE *out, const struct check_report *r);
 
-#endif /* __CHECK_H */
+#endif /* __CHECK_ACTIVE_H */

@@ -303,12 +303,11 @@ void check_print_text(FILE *out, const struct check_report *r)
 
 /* ---------------------------------------------------------------- JSON */
 
-static void json_version(struct json *j, const char *key, __u16 version)
+/* ECS's pair: "protocol": "tls", "version": "1.2". */
+static void json_version_fields(struct json *j, __u16 version)
 {
-	json_open(j, key, '{');
 	json_str(j, "protocol", tls_version_protocol(version) ?: "unknown");
 	json_str(j, "version", tls_version_name(version) ?: "unknown");
-	json_close(j, '}');
 }
 
 static void json_suite(struct json *j, __u16 id)
@@ -334,8 +333,7 @@ static void json_versions(struct json *j, const struct check_report *r)
 	for (i = 0; i < CHECK_VERSIONS; i++) {
 		v = &r->versions[i];
 		json_open(j, NULL, '{');
-		json_str(j, "protocol", tls_version_protocol(v->version));
-		json_str(j, "version", tls_version_name(v->version));
+		json_version_fields(j, v->version);
 		json_str(j, "verdict", verdict_names[v->verdict]);
 		if (v->detail[0])
 			json_bytes(j, "detail", v->detail, strlen(v->detail));
@@ -441,7 +439,7 @@ static void json_policy_misses(struct json *j, const struct check_report *r)
 		m = &r->misses[i];
 		json_open(j, NULL, '{');
 		json_bytes(j, "name", m->policy, strlen(m->policy));
-		json_version(j, "version", m->version);
+		json_version_fields(j, m->version);
 		if (m->suite)
 			json_str(j, "cipher_suite", tls_cipher_name(m->suite, buf, sizeof(buf)));
 		if (m->group)

@@ -260,7 +260,7 @@ static int configure(SSL_CTX *sctx, const struct probe_ctx *ctx, const struct pr
 		return -1;
 	if (offer->no_tickets)
 		SSL_CTX_set_options(sctx, SSL_OP_NO_TICKET);
-	if (!ctx->certs)
+	if (!offer->keep_chain)
 		return 0;
 	if (ctx->cafile)
 		return SSL_CTX_load_verify_file(sctx, ctx->cafile) ? 0 : -1;
@@ -398,9 +398,10 @@ static void read_outcome(SSL *ssl, int fd, const struct probe_ctx *ctx,
 	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
 	if (alpn_len >= sizeof(res->alpn))
 		alpn_len = sizeof(res->alpn) - 1;
-	memcpy(res->alpn, alpn, alpn_len);
+	if (alpn_len)
+		memcpy(res->alpn, alpn, alpn_len);
 	res->alpn[alpn_len] = '\0';
-	if (ctx->certs)
+	if (offer->keep_chain)
 		keep_chain(ssl, ctx, res);
 	if (!res->established)
 		return;

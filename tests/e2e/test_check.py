@@ -46,6 +46,7 @@ P_TLS12 = 4443      # nginx: TLS 1.2 only, client order, session ids without tic
 P_MTLS = 8443       # haproxy: TLS 1.2-1.3, client certificate required, h2 and http/1.1
 P_HTTP = 8080       # nginx, plain HTTP: not TLS
 P_SLOW = 7443       # accepts, never answers
+P_SLOW_TLS = 7444   # TLS, each handshake 0.3 s late
 P_CLOSED = 9        # nothing listens
 
 WIDE_CIPHERS = ("ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -117,6 +118,28 @@ while True:
     held.append(s.accept()[0])
 """
 
+# TLS on argv[1]:argv[2] with the certificate argv[3] and key argv[4], each handshake
+# started 0.3 s after the connection.
+LATE_TLS_PY = r"""
+import socket, ssl, sys, threading, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(64)
+def serve(c):
+    time.sleep(0.3)
+    try:
+        with ctx.wrap_socket(c, server_side=True) as t:
+            t.settimeout(2)
+            t.recv(1)
+    except (OSError, ssl.SSLError):
+        pass
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+"""
+
 
 def del_netns():
     for ns in (NS_SRV, NS_CLI):
@@ -157,14 +180,17 @@ def lab(tmp_path_factory):
         (d / "haproxy.cfg").write_text(HAPROXY_CFG.format(
             d=d, ip=SRV4, port=P_MTLS, ciphers=MTLS_CIPHERS, suites=MTLS_SUITES))
         for argv in (["nginx", "-c", conf], ["haproxy", "-db", "-f", d / "haproxy.cfg"],
-                     [PYTHON, "-c", SILENT_PY, SRV4, str(P_SLOW)]):
+                     [PYTHON, "-c", SILENT_PY, SRV4, str(P_SLOW)],
+                     [PYTHON, "-c", LATE_TLS_PY, SRV4, str(P_SLOW_TLS), d / "lab.test.crt",
+                      d / "lab.test.key"]):
             procs.append(subprocess.Popen(
                 ["ip", "netns", "exec", NS_SRV] + [str(a) for a in argv],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=open(d / (Path(str(argv[0])).name + ".stderr"), "wb"),
                 start_new_session=True))
         deadline = time.monotonic() + 10
-        while not all(listening(p) for p in (P_WIDE, P_TLS12, P_MTLS, P_HTTP, P_SLOW)):
+        while not all(listening(p) for p in (P_WIDE, P_TLS12, P_MTLS, P_HTTP, P_SLOW,
+                                             P_SLOW_TLS)):
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 pytest.fail("servers did not start; see %s" % d, pytrace=False)
             time.sleep(0.1)
@@ -357,7 +383,7 @@ def test_alpn(lab):
 def test_policy_misses(lab):
     report = check(P_WIDE, "--policy", "mozilla-intermediate")
     misses = report["policy"]
-    versions = {m["version"]["version"] for m in misses if "cipher_suite" not in m
+    versions = {m["version"] for m in misses if "cipher_suite" not in m
                 and "group" not in m}
     assert versions == {"1.0", "1.1"}
     suites = {m["cipher_suite"] for m in misses if "cipher_suite" in m}
@@ -409,9 +435,18 @@ def test_unreachable_host(lab):
 
 
 def test_whole_check_bounded(lab):
-    r = cli([BIN, "check", "%s:%d" % (SRV4, P_WIDE), "--max-time", "1"])
-    assert r.returncode == 1
-    assert "--max-time" in r.stderr.decode()
+    """Dozens of probes at 0.3 s each: --max-time 2 stops the check, which says so and
+    reports what it had; the probe under way ends at the deadline."""
+    t0 = time.monotonic()
+    r = cli([BIN, "check", "%s:%d" % (SRV4, P_SLOW_TLS), "--max-time", "2", "--json"])
+    took = time.monotonic() - t0
+    lines = r.stderr.decode(errors="replace").splitlines()
+    assert r.returncode == 1, lines
+    assert len(lines) == 1 and "--max-time" in lines[0], lines
+    assert 1.5 < took < 6, took
+    report = json.loads(r.stdout)
+    assert not report["complete"]
+    assert report["alpn"]["h2"] == "untested"
 
 
 BAD_ARGS = [
