@@ -57,23 +57,9 @@ static const struct argp_option check_opts[] = {
 	{},
 };
 
-static unsigned int parse_seconds(const char *what, const char *s, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < 1 || v > max)
-		usage_error("bad %s '%s': expected a whole number from 1 to %lu", what, s, max);
-	return v;
-}
-
 static error_t parse_check_opt(int key, char *arg, struct argp_state *state)
 {
 	struct check_options *o = state->input;
-	struct policy_set *set = &o->policies;
-	char why[256];
 
 	switch (key) {
 	case OPT_SERVERNAME:
@@ -86,11 +72,7 @@ static error_t parse_check_opt(int key, char *arg, struct argp_state *state)
 		o->json = true;
 		break;
 	case OPT_POLICY:
-		if (set->n >= POLICY_MAX)
-			usage_error("more than %d policies", POLICY_MAX);
-		if (policy_parse(arg, &set->policy[set->n], why, sizeof(why)))
-			usage_error("bad policy '%s': %s", arg, why);
-		set->n++;
+		policy_option(&o->policies, arg);
 		break;
 	case OPT_CAFILE:
 		if (!*arg)
@@ -98,10 +80,10 @@ static error_t parse_check_opt(int key, char *arg, struct argp_state *state)
 		o->cafile = arg;
 		break;
 	case OPT_TIMEOUT:
-		o->timeout_sec = parse_seconds("timeout", arg, 60);
+		o->timeout_sec = parse_uint("timeout", arg, 1, 60);
 		break;
 	case OPT_MAX_TIME:
-		o->max_time_sec = parse_seconds("max-time", arg, 3600);
+		o->max_time_sec = parse_uint("max-time", arg, 1, 3600);
 		break;
 	case 'h':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, "tlsnoop check");
@@ -112,9 +94,7 @@ static error_t parse_check_opt(int key, char *arg, struct argp_state *state)
 		o->target = arg;
 		break;
 	case ARGP_KEY_ERROR:
-		usage_error("unknown option, or an option without its value: '%s'",
-			    state->next > 0 ? state->argv[state->next - 1] : "?");
-		break;
+		usage_unknown_option(state);
 	case ARGP_KEY_END:
 		if (!o->target)
 			usage_error("check needs a target: tlsnoop check HOST[:PORT]");

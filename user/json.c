@@ -149,6 +149,16 @@ void json_alt_names(struct json *j, const struct cert *c)
 	json_close(j, ']');
 }
 
+void json_cert_details(struct json *j, const struct cert *c)
+{
+	json_str(j, "serial_number", c->serial);
+	json_date(j, "not_before", c->not_before);
+	json_date(j, "not_after", c->not_after);
+	json_str(j, "public_key_algorithm", c->key_type);
+	json_uint(j, "public_key_size", c->key_bits > 0 ? c->key_bits : 0);
+	json_str(j, "signature_algorithm", c->sig_alg);
+}
+
 /* tlsnoop.certificates.server / .client: the whole chain, in the order sent. */
 void json_chain(struct json *j, const char *key, const struct cert_chain *chain)
 {
@@ -165,12 +175,7 @@ void json_chain(struct json *j, const char *key, const struct cert_chain *chain)
 		if (c->n_names)
 			json_alt_names(j, c);
 		json_str_bytes(j, "issuer", &c->issuer);
-		json_str(j, "serial_number", c->serial);
-		json_date(j, "not_before", c->not_before);
-		json_date(j, "not_after", c->not_after);
-		json_str(j, "public_key_algorithm", c->key_type);
-		json_uint(j, "public_key_size", c->key_bits > 0 ? c->key_bits : 0);
-		json_str(j, "signature_algorithm", c->sig_alg);
+		json_cert_details(j, c);
 		json_sha256(j, "sha256", c->sha256);
 		json_bool(j, "self_signed", c->self_signed);
 		json_close(j, '}');

@@ -49,6 +49,8 @@ void json_sha256(struct json *j, const char *key, const __u8 *sha256);
  * the order sent, and findings (bits of enum cert_finding) by name. */
 void json_str_bytes(struct json *j, const char *key, const struct cert_str *s);
 void json_alt_names(struct json *j, const struct cert *c);
+/* Serial, validity, key and signature algorithm, as ECS x509.* names them. */
+void json_cert_details(struct json *j, const struct cert *c);
 void json_chain(struct json *j, const char *key, const struct cert_chain *chain);
 void json_findings(struct json *j, const char *key, unsigned int findings);
 

@@ -103,12 +103,7 @@ static void json_x509(struct json *j, const struct cert *c)
 	json_close(j, '}');
 	if (c->n_names)
 		json_alt_names(j, c);
-	json_str(j, "serial_number", c->serial);
-	json_date(j, "not_before", c->not_before);
-	json_date(j, "not_after", c->not_after);
-	json_str(j, "public_key_algorithm", c->key_type);
-	json_uint(j, "public_key_size", c->key_bits > 0 ? c->key_bits : 0);
-	json_str(j, "signature_algorithm", c->sig_alg);
+	json_cert_details(j, c);
 	json_close(j, '}');
 }
 
