@@ -13,7 +13,7 @@
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/provider.h>
-#include "check.h"
+#include "active_check.h"
 #include "names.h"
 #include "options.h"
 

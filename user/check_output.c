@@ -4,7 +4,7 @@
  * the server sent (certificate strings, the ALPN protocol) is escaped.
  */
 #include <string.h>
-#include "check.h"
+#include "active_check.h"
 #include "escape.h"
 #include "json.h"
 #include "names.h"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <openssl/err.h>
-#include "check.h"
+#include "active_check.h"
 #include "cursor.h"
 #include "names.h"
 

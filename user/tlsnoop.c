@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "attach.h"
-#include "check.h"
+#include "active_check.h"
 #include "capture.h"
 #include "collect.h"
 #include "host/tlsnoop_host.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "../../user/check.h"
+#include "active_check.h"
 #include "../fuzz/json_check.h"
 
 #define TLS12 0x0303

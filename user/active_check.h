@@ -5,8 +5,8 @@
  * probes, check_probe.c makes one bounded connection and handshake,
  * check_output.c writes the report.
  */
-#ifndef __CHECK_ACTIVE_H
-#define __CHECK_ACTIVE_H
+#ifndef __ACTIVE_CHECK_H
+#define __ACTIVE_CHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -213,4 +213,4 @@ const char *probe_status_name(enum probe_status status);
 void check_print_text(FILE *out, const struct check_report *r);
 void check_print_json(FILE *out, const struct check_report *r);
 
-#endif /* __CHECK_ACTIVE_H */
+#endif /* __ACTIVE_CHECK_H */
