@@ -149,6 +149,7 @@ unit: $(OUTPUT)/test_metrics
 unit: $(OUTPUT)/test_aggregate
 unit: $(OUTPUT)/test_fingerprint
 unit: $(OUTPUT)/test_policy
+unit: $(OUTPUT)/test_check
 unit: $(OUTPUT)/test_host
 unit: $(OUTPUT)/test_cert $(OUTPUT)/san/test_cert
 unit: $(OUTPUT)/fuzz/bpf_packets

@@ -14,6 +14,8 @@ pkgs=(
 	procps psmisc xdp-tools python3-pytest prometheus tmux time
 	# policy ground truth: a third TLS client stack
 	gnutls-bin
+	# tlsnoop check ground truth: the scanners it replaces
+	nmap sslscan
 	# Debian's 6.1 kernel under qemu (scripts/check-debian-kernel.sh)
 	qemu-system-x86 busybox-static
 )

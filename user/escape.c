@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdbool.h>
 #include <string.h>
 #include "escape.h"
 #include "fmt.h"
@@ -41,27 +42,37 @@ void json_escape(FILE *out, const void *bytes, size_t len)
 }
 
 /* One byte for a terminal, in out (5 bytes); returns its length. */
-static int text_escape_byte(unsigned char c, char *out)
+static int text_escape_byte(unsigned char c, char *out, bool keep_space)
 {
 	if (c == '\\')
 		return snprintf(out, 5, "\\\\");
-	if (c < 0x20 || c >= 0x7f || c == ' ')
+	if (c < 0x20 || c >= 0x7f || (c == ' ' && !keep_space))
 		return snprintf(out, 5, "\\x%02x", c);
 	out[0] = c;
 	out[1] = '\0';
 	return 1;
 }
 
-void text_escape(FILE *out, const void *bytes, size_t len)
+static void text_escape_to(FILE *out, const void *bytes, size_t len, bool keep_space)
 {
 	const unsigned char *p = bytes;
 	char esc[5];
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		text_escape_byte(p[i], esc);
+		text_escape_byte(p[i], esc, keep_space);
 		fputs(esc, out);
 	}
+}
+
+void text_escape(FILE *out, const void *bytes, size_t len)
+{
+	text_escape_to(out, bytes, len, false);
+}
+
+void text_escape_spaced(FILE *out, const void *bytes, size_t len)
+{
+	text_escape_to(out, bytes, len, true);
 }
 
 void escape_to_buf(char *buf, size_t size, const void *bytes, size_t len)
@@ -74,7 +85,7 @@ void escape_to_buf(char *buf, size_t size, const void *bytes, size_t len)
 	if (!size)
 		return;
 	for (i = 0; i < len; i++) {
-		n = text_escape_byte(p[i], esc);
+		n = text_escape_byte(p[i], esc, false);
 		if (used + n >= size)
 			break;
 		memcpy(buf + used, esc, n);

@@ -15,6 +15,8 @@ void json_escape(FILE *out, const void *bytes, size_t len);
 size_t json_escape_to(char *dst, const void *bytes, size_t len);
 /* For a terminal: anything outside printable ASCII becomes \xHH. */
 void text_escape(FILE *out, const void *bytes, size_t len);
+/* The same, spaces kept: for text whose fields are not split on spaces. */
+void text_escape_spaced(FILE *out, const void *bytes, size_t len);
 /* text_escape() into buf, NUL-terminated, cut before an escape that does
  * not fit. */
 void escape_to_buf(char *buf, size_t size, const void *bytes, size_t len);

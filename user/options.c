@@ -29,7 +29,9 @@ static const char doc[] =
 "    tlsnoop -i eth0 --hook tc        # when another program holds XDP\n"
 "    tlsnoop -r lb.pcap -p 443,8443   # read a pcap/pcapng capture (no root)\n"
 "    tlsnoop -i eth0 -w failed.pcapng # the failed handshakes' packets, for Wireshark\n"
-"    tlsnoop whatif --policy mozilla-modern -i eth0  # who would it break?\n";
+"    tlsnoop whatif --policy mozilla-modern -i eth0  # who would it break?\n"
+"    tlsnoop check lb.example.com     # actively check a TLS listener (no root;\n"
+"                                     # tlsnoop check --help)\n";
 
 enum { OPT_TIMEOUT = 0x100, OPT_DURATION, OPT_HOOK, OPT_MAX_FLOWS, OPT_TOP, OPT_INTERVAL };
 
@@ -80,7 +82,7 @@ static const struct argp_option opts[] = {
 };
 
 /* One line saying what was wrong, then exit: argp_error would add a second. */
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -92,8 +94,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 	exit(2);
 }
 
-static unsigned long parse_uint(const char *what, const char *s,
-				unsigned long min, unsigned long max)
+unsigned long parse_uint(const char *what, const char *s, unsigned long min, unsigned long max)
 {
 	char *end;
 	unsigned long v;
@@ -227,10 +228,26 @@ int parse_client_rate(const char *s, __u32 *rate, __u32 *burst)
 	return 0;
 }
 
+void policy_option(struct policy_set *set, const char *arg)
+{
+	char why[256];
+
+	if (set->n >= POLICY_MAX)
+		usage_error("more than %d policies", POLICY_MAX);
+	if (policy_parse(arg, &set->policy[set->n], why, sizeof(why)))
+		usage_error("bad policy '%s': %s", arg, why);
+	set->n++;
+}
+
+void usage_unknown_option(const struct argp_state *state)
+{
+	usage_error("unknown option, or an option without its value: '%s'",
+		    state->next > 0 ? state->argv[state->next - 1] : "?");
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct options *o = state->input;
-	char why[256];
 
 	switch (key) {
 	case 'i':
@@ -299,11 +316,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->interval_sec = parse_uint("interval", arg, 1, 3600);
 		break;
 	case OPT_POLICY:
-		if (o->policies.n >= POLICY_MAX)
-			usage_error("more than %d policies", POLICY_MAX);
-		if (policy_parse(arg, &o->policies.policy[o->policies.n], why, sizeof(why)))
-			usage_error("bad policy '%s': %s", arg, why);
-		o->policies.n++;
+		policy_option(&o->policies, arg);
 		break;
 	case OPT_POLICY_CERT:
 		if (!strcmp(arg, "rsa"))
@@ -335,9 +348,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		usage_error("unexpected argument '%s'", arg);
 		break;
 	case ARGP_KEY_ERROR:
-		usage_error("unknown option, or an option without its value: '%s'",
-			    state->next > 0 ? state->argv[state->next - 1] : "?");
-		break;
+		usage_unknown_option(state);
 	case ARGP_KEY_END:
 		if (watch_backend_ports(o))
 			usage_error("more than %d ports with --backend-ports", MAX_PORTS);

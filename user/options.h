@@ -3,6 +3,7 @@
 #ifndef __OPTIONS_H
 #define __OPTIONS_H
 
+#include <argp.h>
 #include <stdbool.h>
 #include <linux/types.h>
 #include "attach.h"
@@ -40,6 +41,14 @@ struct options {
 	bool verbose;
 };
 
+/* "tlsnoop: ..., (see tlsnoop --help)" on stderr, then exit(2). */
+void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...);
+/* argp's key error as one line: the word where parsing stopped. */
+void __attribute__((noreturn)) usage_unknown_option(const struct argp_state *state);
+/* A whole number min-max, or a usage error naming `what`. */
+unsigned long parse_uint(const char *what, const char *s, unsigned long min, unsigned long max);
+/* --policy SPEC into set, or a usage error. */
+void policy_option(struct policy_set *set, const char *arg);
 /* Parse argv; on bad input print one line and exit(2). */
 void options_parse(struct options *o, int argc, char **argv);
 /* Strict comma-separated port list; 0 on success. */

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "attach.h"
+#include "active_check.h"
 #include "capture.h"
 #include "collect.h"
 #include "host/tlsnoop_host.h"
@@ -313,6 +314,9 @@ int main(int argc, char **argv)
 	char attached[sizeof(names) + sizeof(ports) + MAX_INTERFACES * 48];
 	int err = 1, status;
 
+	/* An active check is a TLS client: no root, no BPF. */
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return check_main(argc - 1, argv + 1);
 	options_parse(&o, argc, argv);
 	verbose = o.verbose;
 	libbpf_set_print(libbpf_print);

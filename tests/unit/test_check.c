@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The pure parts of tlsnoop check (user/check*.c): the ServerHello reader
+ * (every cut of a valid hello refused), HOST[:PORT], the --policy misses,
+ * and the report as JSON and text with hostile bytes where the server
+ * chooses them.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "active_check.h"
+#include "../fuzz/json_check.h"
+
+#define TLS12 0x0303
+#define TLS13 0x0304
+
+/* A ServerHello: version, random, session id of sid_len, suite, null
+ * compression, then `ext` (with its length) when ext_len >= 0. */
+static size_t server_hello(__u8 *out, __u16 version, const __u8 *random, int sid_len,
+			   __u16 suite, const __u8 *ext, int ext_len)
+{
+	size_t n = 4;
+
+	out[n++] = version >> 8;
+	out[n++] = version & 0xff;
+	memcpy(out + n, random, 32);
+	n += 32;
+	out[n++] = sid_len;
+	memset(out + n, 0xab, sid_len);
+	n += sid_len;
+	out[n++] = suite >> 8;
+	out[n++] = suite & 0xff;
+	out[n++] = 0;
+	if (ext_len >= 0) {
+		out[n++] = ext_len >> 8;
+		out[n++] = ext_len & 0xff;
+		memcpy(out + n, ext, ext_len);
+		n += ext_len;
+	}
+	out[0] = 2;
+	out[1] = 0;
+	out[2] = (n - 4) >> 8;
+	out[3] = (n - 4) & 0xff;
+	return n;
+}
+
+static void test_server_hello(void)
+{
+	static const __u8 sv13[] = { 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0xff, 0x01, 0x00, 0x00 };
+	static const __u8 hrr[32] = {
+		0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65,
+		0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2,
+		0xC8, 0xA8, 0x33, 0x9C,
+	};
+	__u8 random[32], msg[256];
+	__u16 version, suite;
+	size_t n, cut;
+
+	memset(random, 0x11, sizeof(random));
+	current = "TLS 1.2, no extensions";
+	n = server_hello(msg, TLS12, random, 32, 0xc02f, NULL, -1);
+	CHECK(parse_server_hello(msg, n, &version, &suite) == 0, "parsed");
+	CHECK(version == TLS12 && suite == 0xc02f, "%04x %04x", version, suite);
+
+	current = "TLS 1.3 by supported_versions";
+	n = server_hello(msg, TLS12, random, 32, 0x1302, sv13, sizeof(sv13));
+	CHECK(parse_server_hello(msg, n, &version, &suite) == 0, "parsed");
+	CHECK(version == TLS13 && suite == 0x1302, "%04x %04x", version, suite);
+	for (cut = 0; cut < n; cut++)
+		CHECK(parse_server_hello(msg, cut, &version, &suite) == -1, "cut at %zu", cut);
+
+	current = "HelloRetryRequest";
+	n = server_hello(msg, TLS12, hrr, 0, 0x1301, sv13, sizeof(sv13));
+	CHECK(parse_server_hello(msg, n, &version, &suite) == 1, "an HRR");
+
+	current = "malformed";
+	n = server_hello(msg, TLS12, random, 0, 0x1301, sv13, sizeof(sv13) - 1);
+	CHECK(parse_server_hello(msg, n, &version, &suite) == -1, "extension cut");
+	n = server_hello(msg, TLS12, random, 0, 0x1301, sv13, sizeof(sv13));
+	msg[0] = 1;
+	CHECK(parse_server_hello(msg, n, &version, &suite) == -1, "a ClientHello");
+}
+
+static void test_target(void)
+{
+	static const struct {
+		const char *in, *host;
+		int port;	/* -1: refused */
+	} cases[] = {
+		{ "lb.example.com", "lb.example.com", 443 },
+		{ "lb.example.com:8443", "lb.example.com", 8443 },
+		{ "192.0.2.1:1", "192.0.2.1", 1 },
+		{ "[2001:db8::1]:65535", "2001:db8::1", 65535 },
+		{ "[2001:db8::1]", "2001:db8::1", 443 },
+		{ "2001:db8::1", "2001:db8::1", 443 },
+		{ "host:0", NULL, -1 },
+		{ "host:65536", NULL, -1 },
+		{ "host:", NULL, -1 },
+		{ "host:x", NULL, -1 },
+		{ "host:-1", NULL, -1 },
+		{ ":443", NULL, -1 },
+		{ "", NULL, -1 },
+		{ "[2001:db8::1", NULL, -1 },
+		{ "[2001:db8::1]x", NULL, -1 },
+		{ "[]:443", NULL, -1 },
+	};
+	char host[CHECK_HOST_MAX], longest[CHECK_HOST_MAX + 1];
+	__u16 port;
+	size_t i;
+	int ret;
+
+	current = "HOST[:PORT]";
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ret = check_parse_target(cases[i].in, host, sizeof(host), &port);
+		if (cases[i].port < 0) {
+			CHECK(ret == -1, "'%s' accepted", cases[i].in);
+			continue;
+		}
+		CHECK(ret == 0 && !strcmp(host, cases[i].host) && port == cases[i].port,
+		      "'%s': %d '%s' %u", cases[i].in, ret, host, port);
+	}
+	memset(longest, 'a', CHECK_HOST_MAX);
+	longest[CHECK_HOST_MAX] = '\0';
+	CHECK(check_parse_target(longest, host, sizeof(host), &port) == -1, "too long");
+}
+
+static struct version_report *accept_version(struct check_report *r, int i, __u16 version,
+					     const __u16 *suites, int n)
+{
+	struct version_report *v = &r->versions[i];
+
+	v->version = version;
+	v->verdict = VERSION_ACCEPTED;
+	v->n_suites = n;
+	memcpy(v->suites, suites, n * sizeof(*suites));
+	return v;
+}
+
+static void test_policy_misses(void)
+{
+	static const __u16 tls10[] = { 0xc013 };
+	static const __u16 tls12[] = { 0xc02f, 0x0035, 0xc030 };
+	static const __u16 tls13[] = { 0x1301, 0x1304 };
+	struct policy_set *set = calloc(1, sizeof(*set));
+	struct check_report *r = calloc(1, sizeof(*r));
+	struct version_report *v;
+	char err[256];
+	int i;
+
+	current = "policy misses";
+	CHECK(!policy_parse("mozilla-intermediate", &set->policy[0], err, sizeof(err)), "%s", err);
+	set->n = 1;
+	accept_version(r, 1, 0x0301, tls10, 1);
+	accept_version(r, 3, TLS12, tls12, 3);
+	v = accept_version(r, 4, TLS13, tls13, 2);
+	v->n_groups = 2;
+	v->groups[0] = 29;	/* x25519: in the policy */
+	v->groups[1] = 25;	/* secp521r1: not */
+	check_policy_misses(r, set);
+	/* TLS 1.0 (the version), AES256-SHA at 1.2, CCM at 1.3, secp521r1. */
+	CHECK(r->n_misses == 4, "%d misses", r->n_misses);
+	for (i = 0; i < r->n_misses; i++) {
+		const struct policy_miss *m = &r->misses[i];
+
+		CHECK(!strcmp(m->policy, "mozilla-intermediate"), "%s", m->policy);
+		CHECK((m->version == 0x0301 && !m->suite && !m->group) ||
+		      (m->version == TLS12 && m->suite == 0x0035) ||
+		      (m->version == TLS13 && m->suite == 0x1304) ||
+		      (m->version == TLS13 && m->group == 25),
+		      "miss %04x %04x %u", m->version, m->suite, m->group);
+	}
+	free(set);
+	free(r);
+}
+
+/* The report with the server's strings hostile: the JSON is valid and
+ * ASCII, the text has no control bytes. */
+static void test_output(void)
+{
+	struct check_report *r = calloc(1, sizeof(*r));
+	static const __u16 suites[] = { 0x1301 };
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	current = "output";
+	snprintf(r->target.host, sizeof(r->target.host), "h\"o\\st");
+	snprintf(r->target.addr_text, sizeof(r->target.addr_text), "192.0.2.1:443");
+	snprintf(r->name, sizeof(r->name), "n\x01me");
+	snprintf(r->libssl, sizeof(r->libssl), "OpenSSL");
+	snprintf(r->alpn.chosen, sizeof(r->alpn.chosen), "h2\"\x1b[31m");
+	r->trust = "system";
+	for (i = 0; i < CHECK_VERSIONS; i++)
+		r->versions[i].version = 0x0300 + i;
+	accept_version(r, 4, TLS13, suites, 1);
+	snprintf(r->versions[3].detail, sizeof(r->versions[3].detail), "alert \"x\"");
+	r->versions[3].verdict = VERSION_REFUSED;
+
+	f = open_memstream(&buf, &len);
+	check_print_json(f, r);
+	fclose(f);
+	CHECK(len > 1 && buf[len - 1] == '\n', "one line");
+	CHECK(json_object_valid(buf, len - 1), "valid JSON: %s", buf);
+	CHECK(line_clean(buf, len), "printable ASCII: %s", buf);
+	CHECK(strstr(buf, "\"chosen\":\"h2\\\"\\u001b[31m\""), "ALPN escaped: %s", buf);
+	free(buf);
+
+	f = open_memstream(&buf, &len);
+	check_print_text(f, r);
+	fclose(f);
+	for (i = 0; i < len; i++)
+		CHECK(buf[i] == '\n' || (buf[i] >= 0x20 && buf[i] < 0x7f), "byte %02x at %zu",
+		      (unsigned char)buf[i], i);
+	CHECK(strstr(buf, "n\\x01me"), "name escaped: %s", buf);
+	free(buf);
+	free(r);
+}
+
+int main(void)
+{
+	test_server_hello();
+	test_target();
+	test_policy_misses();
+	test_output();
+	printf("test_check: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

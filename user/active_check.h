@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * tlsnoop check HOST[:PORT]: an active TLS check of one listener, with
+ * OpenSSL's libssl as the client (docs/check.md). check.c runs the
+ * probes, check_probe.c makes one bounded connection and handshake,
+ * check_output.c writes the report.
+ */
+#ifndef __ACTIVE_CHECK_H
+#define __ACTIVE_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <linux/types.h>
+#include <openssl/ssl.h>
+#include "cert.h"
+#include "policy.h"
+
+#define CHECK_HOST_MAX		256
+#define CHECK_SUITES_MAX	160	/* accepted per version */
+#define CHECK_GROUPS_MAX	64	/* groups the local libssl knows */
+#define CHECK_TIMEOUT_DEFAULT	5	/* seconds, each probe */
+#define CHECK_MAX_TIME_DEFAULT	120	/* seconds, the whole check */
+
+/* ---------------------------------------------------------------- probes */
+
+enum probe_status {
+	PROBE_HELLO,		/* the server answered with a ServerHello */
+	PROBE_REFUSED,		/* TCP connection refused */
+	PROBE_UNREACHABLE,	/* no route, host or network unreachable */
+	PROBE_CONNECT_TIMEOUT,	/* no TCP answer in time */
+	PROBE_TIMEOUT,		/* connected, then no TLS answer in time */
+	PROBE_RESET,		/* reset by the server */
+	PROBE_CLOSED,		/* closed by the server without a word */
+	PROBE_ALERT,		/* a TLS alert from the server */
+	PROBE_NOT_TLS,		/* the answer was not TLS */
+	PROBE_LOCAL,		/* this libssl cannot offer what was asked */
+	PROBE_FAILED,		/* any other TLS failure (detail says which) */
+};
+
+/* Where to connect: the address of the host the user named, resolved once. */
+struct check_target {
+	char host[CHECK_HOST_MAX];	/* as given, without brackets */
+	__u16 port;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char addr_text[64];		/* "198.18.0.1:443", "[2001:db8::1]:443" */
+};
+
+/* What one probe offers. Absent fields: libssl's defaults. */
+struct probe_offer {
+	__u16 version;		/* only this one; 0: any this libssl has (TLS 1.0-1.3) */
+	const char *ciphers;	/* <= TLS 1.2: an OpenSSL cipher list */
+	const char *suites;	/* TLS 1.3 suites */
+	const char *groups;
+	const char *sni;	/* NULL: none */
+	const char *alpn;	/* comma-separated protocols, or NULL */
+	SSL_SESSION *resume;	/* offer to resume it */
+	bool no_tickets;
+	bool keep_session;	/* return the session (waits for TLS 1.3 tickets) */
+	bool keep_chain;	/* return the chain, verified */
+};
+
+struct probe_result {
+	enum probe_status status;
+	__u16 version;		/* from the ServerHello */
+	__u16 cipher;		/* IANA id */
+	bool established;	/* the handshake completed */
+	bool resumed;
+	bool ticket;		/* the server sent a session ticket */
+	bool client_cert_requested;
+	__u8 alert;		/* PROBE_ALERT */
+	char alpn[32];		/* the protocol the server selected, "" none */
+	char detail[160];	/* the failure, said for a person */
+	struct cert_chain chain;	/* as sent (keep_chain) */
+	long verify;		/* X509_V_OK or libssl's verification error */
+	SSL_SESSION *session;	/* keep_session: the caller frees it */
+};
+
+struct probe_ctx {
+	const struct check_target *target;
+	int timeout_ms;		/* each probe */
+	struct timespec deadline;	/* the whole check */
+	const char *cafile;	/* NULL: the system's trust store */
+	struct cert_cache *certs;	/* where kept chains' certificates come from */
+};
+
+/* One connection and handshake, bounded by ctx's timeout and deadline.
+ * The result's chain holds references: cert_chain_release() it. */
+void probe_run(const struct probe_ctx *ctx, const struct probe_offer *offer,
+	       struct probe_result *res);
+/* No TLS was spoken: the server is not there, not TLS, or too slow. */
+bool probe_status_fatal(enum probe_status status);
+/* The deadline of the whole check has passed. */
+bool probe_out_of_time(const struct probe_ctx *ctx);
+/* An SSL_CTX as probes make it, for asking libssl what it can offer. */
+SSL_CTX *probe_ssl_ctx(__u16 version);
+
+/* A ServerHello's handshake message (type byte first): the version it
+ * selects (supported_versions included) and its cipher suite. 0 on
+ * success, 1 for a HelloRetryRequest, -1 when malformed. */
+int parse_server_hello(const __u8 *msg, size_t len, __u16 *version, __u16 *cipher);
+
+/* ---------------------------------------------------------------- the check */
+
+#define CHECK_VERSIONS	5	/* SSL 3.0, TLS 1.0, 1.1, 1.2, 1.3 */
+
+enum version_verdict {
+	VERSION_NOT_CHECKED,	/* out of time (first: what a report starts with) */
+	VERSION_ACCEPTED,
+	VERSION_REFUSED,	/* detail says how */
+	VERSION_NOT_TESTABLE,	/* this libssl cannot offer it */
+};
+
+enum cipher_order {
+	ORDER_UNKNOWN,		/* fewer than two suites */
+	ORDER_SERVER,		/* the server picks by its own preference */
+	ORDER_CLIENT,		/* the server takes the client's first */
+};
+
+struct version_report {
+	__u16 version;
+	enum version_verdict verdict;
+	char detail[160];
+	int n_suites;
+	__u16 suites[CHECK_SUITES_MAX];	/* server order when it has one */
+	enum cipher_order order;
+	int n_groups_tested;
+	int n_groups;
+	__u16 groups[CHECK_GROUPS_MAX];	/* IANA ids */
+};
+
+enum sni_case { SNI_GIVEN, SNI_NONE, SNI_UNKNOWN, SNI_CASES };
+
+struct sni_report {
+	bool tested;		/* SNI_GIVEN: only with a name */
+	char sent[CHECK_HOST_MAX];
+	enum probe_status status;
+	char detail[160];
+	struct cert *leaf;	/* a reference, or NULL */
+	bool name_matches;	/* the leaf holds the name checked */
+};
+
+enum answer { ANSWER_UNTESTED, ANSWER_NO, ANSWER_YES };
+
+struct resumption_report {
+	enum answer session_id;	/* TLS <= 1.2, tickets off */
+	enum answer ticket12_issued, ticket12_resumed;
+	enum answer ticket13_issued, ticket13_resumed;
+};
+
+#define CHECK_ALPN	2
+extern const char *const check_alpn_protocols[CHECK_ALPN];	/* h2, http/1.1 */
+
+struct alpn_report {
+	enum answer accepted[CHECK_ALPN];
+	char chosen[32];	/* of both offered; "" none */
+};
+
+/* One accepted version or suite, or group, outside a --policy. */
+struct policy_miss {
+	const char *policy;
+	__u16 version;
+	__u16 suite;		/* 0: the version itself is outside */
+	__u16 group;		/* set: a group outside */
+};
+
+#define CHECK_MISSES_MAX	256
+
+struct check_report {
+	struct check_target target;
+	char name[CHECK_HOST_MAX];	/* the name sent and checked: "" none */
+	char libssl[64];		/* OpenSSL's version text */
+	time_t at;
+	struct version_report versions[CHECK_VERSIONS];
+	bool client_cert_requested;
+	struct cert_chain chain;	/* as sent, with SNI */
+	unsigned int findings;
+	long verify;
+	const char *verify_text;
+	const char *trust;		/* "system" or the --cafile */
+	struct sni_report sni[SNI_CASES];
+	struct resumption_report resumption;
+	struct alpn_report alpn;
+	int n_pq_known;			/* hybrid post-quantum groups libssl knows */
+	int n_policies;
+	int n_misses;
+	bool misses_cut;
+	struct policy_miss misses[CHECK_MISSES_MAX];
+	bool out_of_time;		/* stopped by --max-time */
+};
+
+struct check_options {
+	const char *target;		/* HOST[:PORT] */
+	const char *servername;
+	const char *cafile;
+	bool json;
+	unsigned int timeout_sec;
+	unsigned int max_time_sec;
+	struct policy_set policies;
+};
+
+/* `tlsnoop check ...` (argv[0] is "check"): the exit status. */
+int check_main(int argc, char **argv);
+/* HOST[:PORT] with IPv6 in brackets into host and port (443 when absent);
+ * 0 on success. */
+int check_parse_target(const char *s, char *host, size_t size, __u16 *port);
+/* Accepted versions, suites and groups outside the policies. */
+void check_policy_misses(struct check_report *r, const struct policy_set *set);
+const char *probe_status_name(enum probe_status status);
+
+void check_print_text(FILE *out, const struct check_report *r);
+void check_print_json(FILE *out, const struct check_report *r);
+
+#endif /* __ACTIVE_CHECK_H */
