@@ -9,9 +9,7 @@
 #include <string.h>
 #include "cursor.h"
 #include "flight.h"
-#include "fnv.h"
-
-#define WAYS 4	/* connections per set: a new one may push out the oldest */
+#include "flow_ways.h"
 
 #define TLS_RECORD_HDR		5
 #define TLS_CT_HANDSHAKE	22
@@ -25,13 +23,12 @@ struct stream {
 };
 
 struct entry {
-	struct flow_key key;
-	__u64 seq;		/* order of arrival, 0 when free */
+	struct flow_way way;
 	struct stream *side[2];	/* allocated at the side's first record */
 };
 
 struct flight_table {
-	struct entry *entries;	/* sets * WAYS */
+	struct entry *entries;	/* sets * FLOW_WAYS */
 	size_t sets;
 	__u64 seq;
 	__u64 evicted;
@@ -43,8 +40,8 @@ struct flight_table *flight_table_new(size_t capacity)
 
 	if (!t)
 		return NULL;
-	t->sets = sets_for(capacity, WAYS);
-	t->entries = calloc(t->sets * WAYS, sizeof(*t->entries));
+	t->sets = sets_for(capacity, FLOW_WAYS);
+	t->entries = calloc(t->sets * FLOW_WAYS, sizeof(*t->entries));
 	if (!t->entries) {
 		free(t);
 		return NULL;
@@ -65,7 +62,7 @@ void flight_table_free(struct flight_table *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->sets * WAYS; i++)
+	for (i = 0; i < t->sets * FLOW_WAYS; i++)
 		entry_clear(&t->entries[i]);
 	free(t->entries);
 	free(t);
@@ -73,42 +70,29 @@ void flight_table_free(struct flight_table *t)
 
 static struct entry *set_of(const struct flight_table *t, const struct flow_key *k)
 {
-	__u64 h = fnv1a(FNV_OFFSET, k, sizeof(*k));
-
-	return &t->entries[set_index(h, t->sets) * WAYS];
+	return flow_set(t->entries, sizeof(*t->entries), t->sets, k);
 }
 
-static struct entry *find(struct entry *set, const struct flow_key *k)
+static struct entry *find(const struct flight_table *t, const struct flow_key *k)
 {
-	int i;
-
-	for (i = 0; i < WAYS; i++)
-		if (set[i].seq && !memcmp(&set[i].key, k, sizeof(*k)))
-			return &set[i];
-	return NULL;
+	return (struct entry *)flow_way_find(set_of(t, k), sizeof(*t->entries), k);
 }
 
 /* The entry of `key`, a new one (a free way, or the oldest) if none. */
 static struct entry *entry_for(struct flight_table *t, const struct flow_key *key)
 {
-	struct entry *set = set_of(t, key), *e = find(set, key);
-	int i;
+	struct entry *e = find(t, key);
+	bool evicted;
 
 	if (e)
 		return e;
-	for (i = 0; !e && i < WAYS; i++)
-		if (!set[i].seq)
-			e = &set[i];
-	if (!e) {
-		e = &set[0];
-		for (i = 1; i < WAYS; i++)
-			if (set[i].seq < e->seq)
-				e = &set[i];
+	e = (struct entry *)flow_way_new(set_of(t, key), sizeof(*e), &evicted);
+	if (evicted) {
 		t->evicted++;
 		entry_clear(e);
 	}
-	e->key = *key;
-	e->seq = ++t->seq;
+	e->way.key = *key;
+	e->way.seq = ++t->seq;
 	return e;
 }
 
@@ -234,7 +218,7 @@ static void stream_certificates(const struct stream *s, struct cert_cache *cache
 void flight_table_take(struct flight_table *t, const struct flow_key *key,
 		       struct cert_cache *cache, struct cert_chain chains[2])
 {
-	struct entry *e = find(set_of(t, key), key);
+	struct entry *e = find(t, key);
 	int side;
 
 	memset(chains, 0, 2 * sizeof(chains[0]));

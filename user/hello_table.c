@@ -2,20 +2,17 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fnv.h"
+#include "flow_ways.h"
 #include "hello.h"
 #include "hello_table.h"
 
-#define WAYS 4	/* entries per set: a new hello may push out the oldest */
-
 struct entry {
-	struct flow_key key;
-	__u64 seq;		/* order of arrival, 0 when free */
+	struct flow_way way;
 	struct hello_info *hello;	/* allocated while the entry is used */
 };
 
 struct hello_table {
-	struct entry *entries;	/* sets * WAYS */
+	struct entry *entries;	/* sets * FLOW_WAYS */
 	size_t sets;		/* a power of two */
 	__u64 seq;
 	__u64 evicted;
@@ -27,9 +24,9 @@ struct hello_table *hello_table_new(size_t capacity)
 
 	if (!t)
 		return NULL;
-	t->sets = sets_for(capacity, WAYS);
+	t->sets = sets_for(capacity, FLOW_WAYS);
 	/* calloc: pages of sets never used are never touched. */
-	t->entries = calloc(t->sets * WAYS, sizeof(*t->entries));
+	t->entries = calloc(t->sets * FLOW_WAYS, sizeof(*t->entries));
 	if (!t->entries) {
 		free(t);
 		return NULL;
@@ -43,7 +40,7 @@ void hello_table_free(struct hello_table *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->sets * WAYS; i++)
+	for (i = 0; i < t->sets * FLOW_WAYS; i++)
 		free(t->entries[i].hello);
 	free(t->entries);
 	free(t);
@@ -51,48 +48,34 @@ void hello_table_free(struct hello_table *t)
 
 static struct entry *set_of(const struct hello_table *t, const struct flow_key *k)
 {
-	__u64 h = fnv1a(FNV_OFFSET, k, sizeof(*k));
-
-	return &t->entries[set_index(h, t->sets) * WAYS];
+	return flow_set(t->entries, sizeof(*t->entries), t->sets, k);
 }
 
-static struct entry *find(struct entry *set, const struct flow_key *k)
+static struct entry *find(const struct hello_table *t, const struct flow_key *k)
 {
-	int i;
-
-	for (i = 0; i < WAYS; i++)
-		if (set[i].seq && !memcmp(&set[i].key, k, sizeof(*k)))
-			return &set[i];
-	return NULL;
+	return (struct entry *)flow_way_find(set_of(t, k), sizeof(*t->entries), k);
 }
 
 int hello_table_add(struct hello_table *t, const struct flow_key *key, const __u8 *bytes,
 		    size_t len, __u16 flags)
 {
 	struct hello_info *hello = malloc(sizeof(*hello));
-	struct entry *set, *slot;
-	int i;
+	struct entry *slot;
+	bool evicted;
 
 	if (!hello || hello_parse(bytes, len, hello)) {
 		free(hello);
 		return -1;
 	}
 	hello->ch.flags |= flags;
-	set = set_of(t, key);
-	slot = find(set, key);
-	for (i = 0; !slot && i < WAYS; i++)
-		if (!set[i].seq)
-			slot = &set[i];
+	slot = find(t, key);
 	if (!slot) {
-		slot = &set[0];
-		for (i = 1; i < WAYS; i++)
-			if (set[i].seq < slot->seq)
-				slot = &set[i];
-		t->evicted++;
+		slot = (struct entry *)flow_way_new(set_of(t, key), sizeof(*slot), &evicted);
+		t->evicted += evicted;
 	}
 	free(slot->hello);
-	slot->key = *key;
-	slot->seq = ++t->seq;
+	slot->way.key = *key;
+	slot->way.seq = ++t->seq;
 	slot->hello = hello;
 	return 0;
 }
@@ -110,7 +93,7 @@ void hello_table_put(struct hello_table *t, const void *data, size_t size)
 bool hello_table_take_info(struct hello_table *t, struct event *e, struct hello_info *out)
 {
 	const __u16 kernel_flags = HELLO_SEEN | HELLO_SPLIT | HELLO_TRUNCATED | HELLO_SSLV2;
-	struct entry *slot = find(set_of(t, &e->key), &e->key);
+	struct entry *slot = find(t, &e->key);
 
 	if (!slot)
 		return false;
@@ -120,7 +103,7 @@ bool hello_table_take_info(struct hello_table *t, struct event *e, struct hello_
 		*out = *slot->hello;
 	free(slot->hello);
 	slot->hello = NULL;
-	slot->seq = 0;
+	slot->way.seq = 0;
 	return true;
 }
 
