@@ -41,6 +41,17 @@ static void on_hangup(int sig)
 	reopen_output = 1;
 }
 
+/*
+ * Each event line reaches a file or pipe in one write() (the collector
+ * flushes after each): stdio's default buffer, a block, would cut a long
+ * line in two, and a reader tailing the file would see half of it.
+ */
+static void event_lines_whole(FILE *f)
+{
+	if (f && !isatty(fileno(f)))
+		setvbuf(f, NULL, _IOFBF, 1 << 16);
+}
+
 static void reopen(struct collector *c, const char *path, struct privsep *ps)
 {
 	FILE *f;
@@ -56,6 +67,7 @@ static void reopen(struct collector *c, const char *path, struct privsep *ps)
 			return;
 		f = fd >= 0 ? fdopen(fd, "a") : NULL;
 		fclose(c->out);
+		event_lines_whole(f);
 		c->out = f;
 		c->write_failed = !f;
 		return;
@@ -68,6 +80,7 @@ static void reopen(struct collector *c, const char *path, struct privsep *ps)
 		c->write_failed = true;
 		return;
 	}
+	event_lines_whole(c->out);
 	c->write_failed = false;
 }
 
@@ -352,6 +365,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	event_lines_whole(col.out);
 	if (o.pcap_out) {
 		col.pcap = pcap_writer_open(o.pcap_out, o.capture ? NULL : names, o.max_flows);
 		if (!col.pcap)

@@ -244,7 +244,7 @@ def start_whatif(d, policy):
 
 def events(d):
     try:
-        lines = (d / "events.ndjson").read_text().splitlines()
+        lines = (d / "events.ndjson").read_text().split("\n")[:-1]  # whole lines only
     except FileNotFoundError:
         return []
     return [json.loads(l) for l in lines if l.strip()]
