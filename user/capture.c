@@ -22,6 +22,8 @@
 #include "host/tlsnoop_host.h"
 
 #define NSEC_PER_SEC	1000000000ULL
+/* Times past this (year 2242) are garbage, and would wrap the ns clock. */
+#define CAPTURE_SEC_MAX	(1ULL << 33)
 #define ETH_HDR_LEN	14
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
@@ -145,8 +147,11 @@ void capture_close(struct capture *cap)
 static void advance_clock(struct capture *cap, const struct timeval *ts)
 {
 	/* With nanosecond precision, tv_usec holds nanoseconds. */
-	__u64 ns = ts->tv_sec < 0 ? 0 : (__u64)ts->tv_sec * NSEC_PER_SEC + ts->tv_usec;
+	__u64 sec = ts->tv_sec < 0 ? 0 : (__u64)ts->tv_sec, ns;
 
+	if (sec > CAPTURE_SEC_MAX)
+		sec = CAPTURE_SEC_MAX;
+	ns = sec * NSEC_PER_SEC + (ts->tv_usec < 0 ? 0 : (__u64)ts->tv_usec % NSEC_PER_SEC);
 	if (ns > cap->clock_ns)
 		cap->clock_ns = ns;
 	if (!cap->clock_ns)

@@ -24,8 +24,8 @@
 
 #define MAX_FLOWS	1024	/* --max-flows' least */
 #define PCAP_CONNS	4
-/* The end of the capture clock (pcapng's times go that far): every flow
- * is idle then. */
+/* Past every capture time (capture.c stops its clock at the year 2242):
+ * every flow is idle then. */
 #define END_OF_TIME_NS	(~0ULL)
 
 static const __u16 ports[] = { 443, 8443 };
