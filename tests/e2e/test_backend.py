@@ -23,7 +23,8 @@ import subprocess
 
 import pytest
 
-from test_cli import BIN, REPO, nginx_conf, read_events, run, sh, stop, veth_pair, wait_for
+from test_cli import (BIN, REPO, del_netns, nginx_conf, read_events, run, sh, stop, veth_pair,
+                      wait_for)
 
 REPO_LAB = REPO / "scripts" / "lab.sh"
 NS_CLI, NS_LB, NS_BE = "tlsn-bk-cli", "tlsn-bk-lb", "tlsn-bk-be"
@@ -68,9 +69,6 @@ frontend fe
 """
 
 
-def del_netns():
-    for ns in (NS_CLI, NS_LB, NS_BE):
-        run(["ip", "netns", "del", ns], timeout=15)
 
 
 def nginx_servers(d):
@@ -105,7 +103,7 @@ def chain(tmp_path):
         procs.append(p)
         return p
 
-    del_netns()
+    del_netns((NS_CLI, NS_LB, NS_BE))
     try:
         for ns in (NS_CLI, NS_LB, NS_BE):
             sh(["ip", "netns", "add", ns])
@@ -123,7 +121,7 @@ def chain(tmp_path):
     finally:
         for p in procs:
             stop(p, signal.SIGKILL, wait=5)
-        del_netns()
+        del_netns((NS_CLI, NS_LB, NS_BE))
 
 
 def wait_for_listening(ns, want):

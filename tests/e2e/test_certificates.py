@@ -23,7 +23,8 @@ import subprocess
 
 import pytest
 
-from test_cli import BIN, REPO, nginx_conf, read_events, run, sh, stop, veth_pair, wait_for
+from test_cli import (BIN, REPO, del_netns, nginx_conf, read_events, run, sh, stop, veth_pair,
+                      wait_for)
 
 NS_SRV, NS_CLI = "tlsn-crt-srv", "tlsn-crt-cli"
 SRV, CLI = "198.19.50.1", "198.19.50.2"
@@ -102,9 +103,6 @@ def nginx_servers(d):
     return "".join(servers)
 
 
-def del_netns():
-    for ns in (NS_SRV, NS_CLI):
-        run(["ip", "netns", "del", ns], timeout=15)
 
 
 @pytest.fixture
@@ -118,7 +116,7 @@ def servers(tmp_path):
         procs.append(p)
         return p
 
-    del_netns()
+    del_netns((NS_SRV, NS_CLI))
     try:
         for ns in (NS_SRV, NS_CLI):
             sh(["ip", "netns", "add", ns])
@@ -144,7 +142,7 @@ def servers(tmp_path):
     finally:
         for p in procs:
             stop(p, signal.SIGKILL, wait=5)
-        del_netns()
+        del_netns((NS_SRV, NS_CLI))
 
 
 def s_client(port, sni, *extra):

@@ -28,10 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import nginx_conf, run, sh, veth_pair
+from test_cli import (BIN, REPO, del_netns, nginx_conf, require_root_and_tlsnoop, run, sh,
+                      veth_pair)
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("TLSNOOP_BIN", REPO / "tlsnoop"))
 LAB_SH = REPO / "scripts" / "lab.sh"
 PYTHON = "/usr/bin/python3"
 
@@ -138,14 +137,6 @@ while True:
 """
 
 
-def del_netns():
-    for ns in (NS_SRV, NS_CLI):
-        for pid in run(["ip", "netns", "pids", ns]).stdout.split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        run(["ip", "netns", "del", ns])
 
 
 def listening(port):
@@ -155,16 +146,13 @@ def listening(port):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.fail("needs root (namespaces)", pytrace=False)
-    if not os.access(BIN, os.X_OK):
-        pytest.fail("%s missing: run make first" % BIN, pytrace=False)
+    require_root_and_tlsnoop()
     for tool in ("nginx", "haproxy", "openssl", "nmap", "sslscan"):
         if not shutil.which(tool):
             pytest.fail("%s missing: run scripts/deps.sh" % tool, pytrace=False)
     d = tmp_path_factory.mktemp("check")
     procs = []
-    del_netns()
+    del_netns((NS_SRV, NS_CLI))
     try:
         for ns in (NS_SRV, NS_CLI):
             sh(["ip", "netns", "add", ns])
@@ -197,7 +185,7 @@ def lab(tmp_path_factory):
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
-        del_netns()
+        del_netns((NS_SRV, NS_CLI))
 
 
 def cli(argv, timeout=120):

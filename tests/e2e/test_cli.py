@@ -125,9 +125,22 @@ def nginx_conf(d, http):
     return conf
 
 
-def del_netns():
-    for ns in (NS_SRV, NS_CLI):
+def del_netns(namespaces=(NS_SRV, NS_CLI)):
+    """Delete the namespaces, first killing whatever still runs in them."""
+    for ns in namespaces:
+        for pid in run(["ip", "netns", "pids", ns]).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
         run(["ip", "netns", "del", ns], timeout=15)
+
+
+def require_root_and_tlsnoop():
+    if os.geteuid() != 0:
+        pytest.fail("needs root (namespaces, BPF)", pytrace=False)
+    if not os.access(BIN, os.X_OK):
+        pytest.fail("%s missing: run make first" % BIN, pytrace=False)
 
 
 def stop(proc, sig=signal.SIGINT, wait=STOP_WAIT_S):
@@ -145,9 +158,10 @@ def stop(proc, sig=signal.SIGINT, wait=STOP_WAIT_S):
 class Net:
     """The namespace pair, and the processes started in it (all stopped at teardown)."""
 
-    def __init__(self, tmp, ns_srv=NS_SRV):
+    def __init__(self, tmp, namespaces=(NS_SRV, NS_CLI)):
         self.tmp = Path(tmp)
-        self.ns_srv = ns_srv    # where tlsnoop runs
+        self.namespaces = namespaces
+        self.ns_srv = namespaces[0]     # where tlsnoop runs
         self.procs = []
 
     def popen(self, ns, argv, stdout, stderr):
@@ -198,15 +212,12 @@ class Net:
             for f in (p.stdout, p.stderr):
                 if f:
                     f.close()
-        del_netns()
+        del_netns(self.namespaces)
 
 
 @pytest.fixture
 def net(tmp_path):
-    if os.geteuid() != 0:
-        pytest.fail("needs root (namespaces, BPF)", pytrace=False)
-    if not os.access(BIN, os.X_OK):
-        pytest.fail("%s missing: run make first" % BIN, pytrace=False)
+    require_root_and_tlsnoop()
     n = Net(tmp_path)
     del_netns()     # leftovers of an interrupted run
     try:

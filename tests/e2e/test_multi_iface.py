@@ -13,15 +13,15 @@ each paired with a client namespace of its own,
 and tears them down, with every process it started, even when it fails. The server
 (test_cli's, which never answers) listens on every address: plain HTTP to it fails as not_tls.
 """
-import os
 import signal
 import subprocess
 import time
 
 import pytest
 
-from test_cli import (BIN, CLIENT_PY, OTHER_OBJ, PYTHON, SERVER_PY, Net, read_events,
-                      run, sh, stderr_lines, stop, veth_pair, wait_for)
+from test_cli import (CLIENT_PY, OTHER_OBJ, PYTHON, SERVER_PY, Net, del_netns, read_events,
+                      require_root_and_tlsnoop, sh, stderr_lines, stop, veth_pair,
+                      wait_for)
 
 NS_SRV = "tlsn-mi-srv"
 SIDES = [  # client namespace, client veth, client address, server veth, server address
@@ -34,14 +34,12 @@ BOTH = IF0 + "," + IF1
 HTTP = b"GET / HTTP/1.1\r\nHost: multi.test\r\n\r\n"
 
 
-def del_netns():
-    for ns in [NS_SRV] + [s[0] for s in SIDES]:
-        run(["ip", "netns", "del", ns], timeout=15)
+NAMESPACES = (NS_SRV,) + tuple(s[0] for s in SIDES)
 
 
 class MultiNet(Net):
     def __init__(self, tmp):
-        super().__init__(tmp, ns_srv=NS_SRV)
+        super().__init__(tmp, NAMESPACES)
 
     def start_server(self):
         p = self.popen(NS_SRV, [PYTHON, "-c", SERVER_PY, "0.0.0.0"], subprocess.PIPE,
@@ -56,23 +54,12 @@ class MultiNet(Net):
                        subprocess.PIPE, subprocess.PIPE)
         assert c.wait(timeout=10) == 0, c.stderr.read()
 
-    def teardown(self):
-        for p in self.procs:
-            stop(p, signal.SIGKILL, wait=5)
-            for f in (p.stdout, p.stderr):
-                if f:
-                    f.close()
-        del_netns()
-
 
 @pytest.fixture
 def mnet(tmp_path):
-    if os.geteuid() != 0:
-        pytest.fail("needs root (namespaces, BPF)", pytrace=False)
-    if not os.access(BIN, os.X_OK):
-        pytest.fail("%s missing: run make first" % BIN, pytrace=False)
+    require_root_and_tlsnoop()
     n = MultiNet(tmp_path)
-    del_netns()     # leftovers of an interrupted run
+    del_netns(NAMESPACES)     # leftovers of an interrupted run
     try:
         sh(["ip", "netns", "add", NS_SRV])
         sh(["ip", "-n", NS_SRV, "link", "set", "lo", "up"])

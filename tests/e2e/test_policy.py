@@ -26,10 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import nginx_conf
+from test_cli import BIN, REPO, del_netns, nginx_conf, require_root_and_tlsnoop
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("TLSNOOP_BIN", REPO / "tlsnoop"))
 PYTHON = "/usr/bin/python3"
 
 NS_SRV = "tlsn-pol-srv"
@@ -137,15 +135,6 @@ def run(argv, timeout=15, check=True):
     return r
 
 
-def del_netns():
-    for ns in (NS_SRV, NS_CLI):
-        pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        run(["ip", "netns", "del", ns], check=False)
 
 
 def stop(proc, sig=signal.SIGINT):
@@ -161,15 +150,12 @@ def stop(proc, sig=signal.SIGINT):
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.fail("needs root (namespaces, BPF)", pytrace=False)
-    if not os.access(BIN, os.X_OK):
-        pytest.fail("%s missing: run make first" % BIN, pytrace=False)
+    require_root_and_tlsnoop()
     for tool in ("nginx", "curl", "openssl", "gnutls-cli"):
         if not shutil.which(tool):
             pytest.fail("%s missing: run scripts/deps.sh" % tool, pytrace=False)
     d = tmp_path_factory.mktemp("policy")
-    del_netns()
+    del_netns((NS_SRV, NS_CLI))
     try:
         run(["ip", "netns", "add", NS_SRV])
         run(["ip", "netns", "add", NS_CLI])
@@ -187,7 +173,7 @@ def net(tmp_path_factory):
              "-keyout", d / "pol.key", "-out", d / "pol.crt"])
         yield d
     finally:
-        del_netns()
+        del_netns((NS_SRV, NS_CLI))
 
 
 def client_ip(i):
