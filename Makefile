@@ -5,11 +5,11 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
 ARCH := $(shell uname -m | sed 's/x86_64/x86/' | sed 's/aarch64/arm64/')
-PKGS := libxdp libbpf libelf zlib libpcap libcrypto libssl
+PKGS := libxdp libbpf libelf zlib libpcap libcrypto libssl json-c
 
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -I$(OUTPUT) -Ibpf -Iuser
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lelf -lz -lpcap -lcrypto -lssl)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lelf -lz -lpcap -lcrypto -lssl -ljson-c)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Ivmlinux -Ibpf -I$(OUTPUT)
 
@@ -113,6 +113,13 @@ $(OUTPUT)/fuzz/fuzz_capture: tests/fuzz/fuzz_capture.c tests/fuzz/json_check.h \
 	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=fuzzer,address,undefined $< \
 		$(SAN_COLLECTOR) $(LDLIBS) -o $@
 
+# Trace files for tlsnoop check --trace: JSON lines read back and judged.
+$(OUTPUT)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c tests/fuzz/json_check.h \
+		$(SAN_COLLECTOR_DEPS)
+	mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=fuzzer,address,undefined $< \
+		$(SAN_COLLECTOR) $(LDLIBS) -o $@
+
 # Writes the seed corpora from pkt.h's builder (tests/fuzz/run.sh runs it).
 $(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h $(BPF_HDRS)
 	mkdir -p $(@D)
@@ -135,10 +142,11 @@ $(OUTPUT)/fuzz/bpf_packets: tests/fuzz/bpf_packets.c tests/fuzz/json_check.h tes
 		$(SAN_COLLECTOR) $(LDLIBS) -o $@
 
 fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/fuzz_capture \
-		$(OUTPUT)/fuzz/gen_seeds $(OUTPUT)/fuzz/bpf_packets
+		$(OUTPUT)/fuzz/fuzz_trace $(OUTPUT)/fuzz/gen_seeds $(OUTPUT)/fuzz/bpf_packets tlsnoop
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_hello
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_records
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_capture
+	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_trace
 	$(OUTPUT)/fuzz/bpf_packets $(BPF_PACKETS)
 
 deps:
@@ -148,12 +156,12 @@ unit: tlsnoop $(OUTPUT)/test_bpf $(OUTPUT)/test_user $(HELLO_CHECKS)
 unit: $(OUTPUT)/test_metrics
 unit: $(OUTPUT)/test_aggregate
 unit: $(OUTPUT)/test_fingerprint
-unit: $(OUTPUT)/test_policy
+unit: $(OUTPUT)/test_policy $(OUTPUT)/test_trace
 unit: $(OUTPUT)/test_check
 unit: $(OUTPUT)/test_host
 unit: $(OUTPUT)/test_cert $(OUTPUT)/san/test_cert
 unit: $(OUTPUT)/fuzz/bpf_packets
-unit: $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/fuzz_capture
+unit: $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/fuzz_capture $(OUTPUT)/fuzz/fuzz_trace
 unit: $(OUTPUT)/xdp_other.bpf.o
 
 test: deps

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	# build
 	make clang llvm gcc pkg-config libbpf-dev libelf-dev zlib1g-dev linux-libc-dev libssl-dev
-	bpftool libpcap-dev libxdp-dev
+	bpftool libpcap-dev libxdp-dev libjson-c-dev
 	# clang's libFuzzer and sanitizer runtimes: only recommended by clang-14
 	libclang-rt-14-dev
 	# lab, tests and demo

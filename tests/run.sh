@@ -53,6 +53,7 @@ fi
 rm -f "$fp_vectors"
 suite "metrics: exposition and HTTP replies" .output/test_metrics
 suite "policy what-if: catalogue, verdicts, whatif report" .output/test_policy
+suite "JSON events read back, check --trace" .output/test_trace
 suite "tlsnoop check: ServerHello, HOST[:PORT], policy misses, report" .output/test_check
 suite "ClientHello parser and hello table" .output/test_hello
 suite "ClientHello parser and hello table, ASan+UBSan" .output/san/test_hello

@@ -17,6 +17,8 @@
 #include "cert.h"
 #include "policy.h"
 
+struct check_trace;
+
 #define CHECK_HOST_MAX		256
 #define CHECK_SUITES_MAX	160	/* accepted per version */
 #define CHECK_GROUPS_MAX	64	/* groups the local libssl knows */
@@ -188,6 +190,7 @@ struct check_report {
 	int n_misses;
 	bool misses_cut;
 	struct policy_miss misses[CHECK_MISSES_MAX];
+	struct check_trace *trace;	/* --trace: its clients judged; NULL: none */
 	bool out_of_time;		/* stopped by --max-time */
 };
 
@@ -195,6 +198,7 @@ struct check_options {
 	const char *target;		/* HOST[:PORT] */
 	const char *servername;
 	const char *cafile;
+	const char *trace;		/* --trace FILE */
 	bool json;
 	unsigned int timeout_sec;
 	unsigned int max_time_sec;

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/provider.h>
 #include "active_check.h"
+#include "check_trace.h"
 #include "names.h"
 #include "options.h"
 
@@ -37,9 +38,10 @@ static const char doc[] =
 "EXAMPLES:\n"
 "    tlsnoop check lb.example.com\n"
 "    tlsnoop check 192.0.2.10:8443 --servername shop.example.com --json\n"
-"    tlsnoop check lb.example.com --policy mozilla-intermediate --cafile ca.pem\n";
+"    tlsnoop check lb.example.com --policy mozilla-intermediate --cafile ca.pem\n"
+"    tlsnoop check lb.example.com --policy mozilla-modern --trace events.json\n";
 
-enum { OPT_SERVERNAME = 0x600, OPT_CAFILE, OPT_POLICY, OPT_TIMEOUT, OPT_MAX_TIME };
+enum { OPT_SERVERNAME = 0x600, OPT_CAFILE, OPT_POLICY, OPT_TRACE, OPT_TIMEOUT, OPT_MAX_TIME };
 
 static const struct argp_option check_opts[] = {
 	{ "servername", OPT_SERVERNAME, "NAME", 0, "The name to send (SNI) and check the "
@@ -47,6 +49,8 @@ static const struct argp_option check_opts[] = {
 	{ "json", 'j', NULL, 0, "One JSON document instead of text", 0 },
 	{ "policy", OPT_POLICY, "SPEC", 0, "Say which accepted versions, suites and groups fall "
 	  "outside a TLS policy (repeatable; docs/policies.md)", 0 },
+	{ "trace", OPT_TRACE, "FILE", 0, "With --policy: which client families (JA4) of FILE, "
+	  "tlsnoop's JSON events (--json -o FILE), each policy would turn away", 0 },
 	{ "cafile", OPT_CAFILE, "FILE", 0, "Verify against the CA certificates of FILE (PEM) "
 	  "instead of the system's trust store", 0 },
 	{ "timeout", OPT_TIMEOUT, "SEC", 0, "Give up on one connection after SEC seconds "
@@ -74,6 +78,11 @@ static error_t parse_check_opt(int key, char *arg, struct argp_state *state)
 	case OPT_POLICY:
 		policy_option(&o->policies, arg);
 		break;
+	case OPT_TRACE:
+		if (!*arg)
+			usage_error("bad trace file name ''");
+		o->trace = arg;
+		break;
 	case OPT_CAFILE:
 		if (!*arg)
 			usage_error("bad CA file name ''");
@@ -98,6 +107,9 @@ static error_t parse_check_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->target)
 			usage_error("check needs a target: tlsnoop check HOST[:PORT]");
+		if (o->trace && !o->policies.n)
+			usage_error("--trace needs a policy to judge its clients by: give one or "
+				    "more with --policy SPEC");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -615,6 +627,8 @@ static void run_probes(struct check_run *run, const struct check_options *o,
 	if (!r->out_of_time)
 		check_alpn(run);
 	check_policy_misses(r, &o->policies);
+	if (r->trace)
+		check_trace_choose(r->trace, r->chain.n ? r->chain.cert[0] : NULL);
 }
 
 static bool any_accepted(const struct check_report *r)
@@ -646,6 +660,8 @@ static void report_free(struct check_report *r)
 	cert_chain_release(&r->chain);
 	for (i = 0; i < SNI_CASES; i++)
 		cert_put(r->sni[i].leaf);
+	check_trace_free(r->trace);
+	free(r->trace);
 	free(r);
 }
 
@@ -673,6 +689,16 @@ int check_main(int argc, char **argv)
 			    "[2001:db8::1]:443", o.target);
 	if (resolve(&r->target))
 		goto out;
+	/* A bad trace is said before anything is contacted. */
+	if (o.trace) {
+		r->trace = calloc(1, sizeof(*r->trace));
+		if (!r->trace) {
+			fprintf(stderr, "tlsnoop: %s\n", strerror(ENOMEM));
+			goto out;
+		}
+		if (check_trace_read(r->trace, o.trace, &o.policies, &r->target))
+			goto out;
+	}
 	store = trust_store(o.cafile);
 	if (!store) {
 		fprintf(stderr, "tlsnoop: cannot read CA certificates from '%s'\n",

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include "active_check.h"
+#include "check_trace.h"
 #include "escape.h"
 #include "json.h"
 #include "names.h"
@@ -281,6 +282,46 @@ static void text_policy(FILE *out, const struct check_report *r)
 		fputs("  (more not listed)\n", out);
 }
 
+static void text_trace_ports(FILE *out, const struct check_trace *ct)
+{
+	int i;
+
+	for (i = 0; i < ct->n_ports; i++)
+		fprintf(out, "%s%u", i ? ", " : "", ct->ports[i]);
+	if (ct->n_ports == CHECK_TRACE_PORTS)
+		fputs(", ...", out);
+}
+
+static void text_trace(FILE *out, const struct check_report *r)
+{
+	const struct check_trace *ct = r->trace;
+
+	if (!ct)
+		return;
+	fputs("\nClient families in the trace ", out);
+	text_escape_spaced(out, ct->path, strlen(ct->path));
+	fprintf(out, "\n  %llu of its %llu events are handshakes with this listener",
+		(unsigned long long)ct->to_listener, (unsigned long long)ct->stats.events);
+	if (ct->n_ports) {
+		fputs(" (others to port ", out);
+		text_trace_ports(out, ct);
+		fputc(')', out);
+	}
+	if (ct->stats.skipped)
+		fprintf(out, "; %llu lines are not tlsnoop events",
+			(unsigned long long)ct->stats.skipped);
+	fputc('\n', out);
+	if (!ct->to_listener)
+		return;
+	if (ct->cert_assumed)
+		fputs("  judged with an RSA certificate (assumed: the server sent neither an RSA "
+		      "nor an ECDSA one)\n", out);
+	else
+		fprintf(out, "  judged with the server's %s certificate\n",
+			ct->cert == POLICY_CERT_RSA ? "RSA" : "ECDSA");
+	whatif_print_policies(out, check_trace_result(ct));
+}
+
 void check_print_text(FILE *out, const struct check_report *r)
 {
 	fputs("tlsnoop check ", out);
@@ -296,6 +337,7 @@ void check_print_text(FILE *out, const struct check_report *r)
 	text_resumption(out, r);
 	text_alpn(out, r);
 	text_policy(out, r);
+	text_trace(out, r);
 	if (r->out_of_time)
 		fputs("\n(stopped: the check's time ran out; what is missing was not checked)\n",
 		      out);
@@ -451,6 +493,26 @@ static void json_policy_misses(struct json *j, const struct check_report *r)
 		json_bool(j, "policy_truncated", true);
 }
 
+static void json_trace(struct json *j, const struct check_trace *ct)
+{
+	int i;
+
+	json_open(j, "trace", '{');
+	json_bytes(j, "file", ct->path, strlen(ct->path));
+	json_uint(j, "lines", ct->stats.lines);
+	json_uint(j, "events", ct->stats.events);
+	json_uint(j, "lines_not_events", ct->stats.skipped);
+	json_uint(j, "to_listener", ct->to_listener);
+	json_open(j, "other_ports", '[');
+	for (i = 0; i < ct->n_ports; i++)
+		json_uint(j, NULL, ct->ports[i]);
+	json_close(j, ']');
+	json_str(j, "certificate", ct->cert == POLICY_CERT_RSA ? "rsa" : "ecdsa");
+	json_bool(j, "certificate_assumed", ct->cert_assumed);
+	whatif_json(j, check_trace_result(ct));
+	json_close(j, '}');
+}
+
 void check_print_json(FILE *out, const struct check_report *r)
 {
 	struct json j;
@@ -473,5 +535,7 @@ void check_print_json(FILE *out, const struct check_report *r)
 	json_alpn(&j, r);
 	if (r->n_policies)
 		json_policy_misses(&j, r);
+	if (r->trace)
+		json_trace(&j, r->trace);
 	json_end(&j);
 }

@@ -26,6 +26,16 @@ struct iana_name {
 extern const struct iana_name iana_ciphers[], iana_extensions[], iana_groups[], iana_sigalgs[];
 extern const size_t iana_ciphers_count, iana_extensions_count, iana_groups_count,
 	iana_sigalgs_count;
+/* The other way, for names as the functions above write them (tlsnoop's
+ * own JSON read back): IANA names, "0xC0FF", "GREASE (0x0A0A)". 0 and the
+ * id in *id; -1 for any other string. */
+int tls_cipher_id(const char *name, __u16 *id);
+int tls_extension_id(const char *name, __u16 *id);
+int tls_group_id(const char *name, __u16 *id);
+int tls_sigalg_id(const char *name, __u16 *id);
+/* "1.3" -> 0x0304, ..., "3.0" -> 0x0300; 0 for anything else. */
+__u16 tls_version_id(const char *name);
+
 /* IANA alert description ("unknown_ca"), or NULL. */
 const char *tls_alert_name(__u8 code);
 

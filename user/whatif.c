@@ -3,6 +3,7 @@
 #include <string.h>
 #include "fnv.h"
 #include "escape.h"
+#include "json.h"
 #include "names.h"
 #include "summary.h"
 #include "whatif.h"
@@ -284,16 +285,106 @@ static void print_policy(FILE *out, const struct whatif_policy *wp, enum policy_
 	print_versions(out, wp);
 }
 
-void whatif_print(FILE *out, const struct whatif *w)
+void whatif_print_policies(FILE *out, const struct whatif *w)
 {
 	char n[32];
 	int i;
 
-	fputs("--- tlsnoop whatif ---\n", out);
 	for (i = 0; i < w->n; i++)
 		print_policy(out, &w->p[i], w->cert);
 	if (w->not_judged)
 		fprintf(out, "handshakes without a complete ClientHello (not judged): %s\n",
 			thousands(w->not_judged, n, sizeof(n)));
 	fflush(out);
+}
+
+void whatif_print(FILE *out, const struct whatif *w)
+{
+	fputs("--- tlsnoop whatif ---\n", out);
+	whatif_print_policies(out, w);
+}
+
+/* ------------------------------------------------------------ JSON */
+
+static void json_clients(struct json *j, const __u64 *words, __u32 bits)
+{
+	bool saturated;
+
+	json_uint(j, "clients", bits_count(words, bits, &saturated));
+	if (saturated)
+		json_bool(j, "clients_saturated", true);
+}
+
+static void json_reasons(struct json *j, const __u64 *by_reason)
+{
+	int why;
+
+	json_open(j, "by_reason", '{');
+	for (why = POLICY_VERSION; why < POLICY_REASON_MAX; why++)
+		if (by_reason[why])
+			json_uint(j, policy_reason_name(why), by_reason[why]);
+	json_close(j, '}');
+}
+
+static void json_row(struct json *j, const char *key, const char *value,
+		     const struct whatif_row *row)
+{
+	const char *v = tls_version_name(row->max_offered);
+
+	json_open(j, NULL, '{');
+	json_bytes(j, key, value, strlen(value));
+	json_clients(j, row->clients, WHATIF_ROW_BITS);
+	json_uint(j, "handshakes", row->handshakes);
+	json_str(j, "main_reason", policy_reason_name(main_reason(row->by_reason)));
+	if (v)
+		json_str(j, "max_offered", v);
+	json_reasons(j, row->by_reason);
+	json_close(j, '}');
+}
+
+static void json_policy(struct json *j, const struct whatif_policy *wp, enum policy_cert cert)
+{
+	const struct policy *p = wp->policy;
+	int idx[WHATIF_JA4S], n, i;
+
+	json_open(j, NULL, '{');
+	json_bytes(j, "name", p->name, strlen(p->name));
+	json_str(j, "min_version", policy_version_name(p->min_version));
+	json_str(j, "max_version", policy_version_name(p->max_version));
+	json_str(j, "certificate", cert == POLICY_CERT_RSA ? "rsa" : "ecdsa");
+	json_open(j, "judged", '{');
+	json_clients(j, wp->judged_clients.words, wp->judged_clients.bits);
+	json_uint(j, "handshakes", wp->judged);
+	json_close(j, '}');
+	json_open(j, "rejected", '{');
+	json_clients(j, wp->rejected_clients.words, wp->rejected_clients.bits);
+	json_uint(j, "handshakes", wp->rejected);
+	json_reasons(j, wp->by_reason);
+	json_close(j, '}');
+	json_open(j, "by_ja4", '[');
+	n = topk_sorted(&wp->ja4s, idx, topk_count, &wp->ja4s);
+	for (i = 0; i < n; i++)
+		json_row(j, "ja4", wp->ja4s.slot[idx[i]].key, &wp->by_ja4[idx[i]]);
+	json_close(j, ']');
+	json_open(j, "by_max_offered", '[');
+	for (i = WHATIF_VERSIONS - 2; i >= -1; i--) {
+		const struct whatif_row *row = &wp->by_version[i < 0 ? WHATIF_VERSIONS - 1 : i];
+		const char *v = i < 0 ? NULL : tls_version_name(0x0300 + i);
+
+		if (row->handshakes)
+			json_row(j, "version", v ? v : "other", row);
+	}
+	json_close(j, ']');
+	json_close(j, '}');
+}
+
+void whatif_json(struct json *j, const struct whatif *w)
+{
+	int i;
+
+	json_open(j, "policies", '[');
+	for (i = 0; i < w->n; i++)
+		json_policy(j, &w->p[i], w->cert);
+	json_close(j, ']');
+	json_uint(j, "not_judged", w->not_judged);
 }

@@ -59,5 +59,11 @@ void whatif_free(struct whatif *w);
 void whatif_add(struct whatif *w, const struct report *r);
 /* The report, one block per policy. */
 void whatif_print(FILE *out, const struct whatif *w);
+/* The same without its heading. */
+void whatif_print_policies(FILE *out, const struct whatif *w);
+struct json;
+/* The report as members of the open JSON object: "policies" (each with
+ * every JA4 row kept, not only the first ten) and "not_judged". */
+void whatif_json(struct json *j, const struct whatif *w);
 
 #endif /* __WHATIF_H */

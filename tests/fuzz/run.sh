@@ -5,7 +5,9 @@
 #   fuzz_records  ring-buffer records through the collector;
 #   fuzz_capture  capture files through libpcap, the programs built for the host and
 #                 the collector (seeds: the builder's, and ../shared/corpus's small
-#                 captures when it is there).
+#                 captures when it is there);
+#   fuzz_trace    trace files of tlsnoop check --trace: JSON event lines read back and
+#                 judged (seeds: ./tlsnoop -r's events of the capture seeds).
 # Ends with "1 passed, 0 failed" or "0 passed, 1 failed" for tests/run.sh; a
 # finding is left as .output/fuzz/TARGET-crash-* (or -leak-*, -timeout-*), to
 # replay with .output/fuzz/TARGET FILE.
@@ -26,6 +28,8 @@ fuzz_records)	name=records; max_len=16384 ;;
 # Captures of a few packets; its warnings on stderr are closed (-close_fd_mask=2:
 # libFuzzer still reports a finding).
 fuzz_capture)	name=capture; max_len=65536; extra=(-close_fd_mask=2) ;;
+# A few event lines.
+fuzz_trace)	name=trace; max_len=32768 ;;
 *)		echo "unknown target $target; 0 passed, 1 failed"; exit 2 ;;
 esac
 mkdir -p "$out/corpus-$name"
@@ -33,9 +37,18 @@ if ! "$out/gen_seeds" "$out/seeds-hello" "$out/seeds-records" "$out/seeds-captur
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-if [ "$target" = fuzz_capture ] && [ -d ../shared/corpus ]; then
+if { [ "$target" = fuzz_capture ] || [ "$target" = fuzz_trace ]; } && [ -d ../shared/corpus ]; then
 	find ../shared/corpus -type f \( -name '*.pcap' -o -name '*.pcapng' \) -size -64k \
 		-exec cp -t "$out/seeds-capture" {} +
+fi
+# The events tlsnoop writes for the capture seeds, a file each (of at most max_len).
+if [ "$target" = fuzz_trace ]; then
+	mkdir -p "$out/seeds-trace"
+	for c in "$out"/seeds-capture/*; do
+		./tlsnoop -r "$c" -p 443,8443 --json 2>/dev/null | head -c "$max_len" \
+			>"$out/seeds-trace/$(basename "$c").json"
+	done
+	find "$out/seeds-trace" -empty -delete
 fi
 [ -f "tests/fuzz/$name.dict" ] && extra+=(-dict="tests/fuzz/$name.dict")
 "$out/$target" -runs="$runs" -max_len="$max_len" ${extra[@]+"${extra[@]}"} \
