@@ -3,7 +3,9 @@ configured with a policy's protocols and cipher string, a varied set of real cli
 openssl s_client, gnutls-cli, python ssl), and tlsnoop watching the server with the same
 --policy. For every client, tlsnoop's predicted verdict must match what the server did:
 a success event <=> accept. The whatif report must count the rejected clients and
-handshakes.
+handshakes. And `tlsnoop check --policy P --trace EVENTS` on that server, given the events
+of those clients, must name as rejected exactly the client families (JA4) the server
+rejected, each with as many handshakes.
 
 Run as root from the repository root, after `make`, under the shared e2e lock:
 
@@ -246,6 +248,27 @@ def wait_event(d, ip):
     return None
 
 
+def check_trace(d, policy):
+    """tlsnoop check of the server, with the clients' events as its trace: its JSON."""
+    r = run(["ip", "netns", "exec", NS_CLI, BIN, "check", SRV4 + ":443", "--servername",
+             "pol.test", "--cafile", d / "pol.crt", "--policy", policy, "--trace",
+             d / "events.ndjson", "--json", "--timeout", "3", "--max-time", "90"],
+            timeout=120, check=False)
+    (d / "check.json").write_text(r.stdout + r.stderr)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return json.loads(r.stdout)
+
+
+def rejected_by_ja4(evs):
+    """{JA4: handshakes} of the events whose handshake the server refused."""
+    out = {}
+    for ev in evs:
+        ja4 = ev.get("tls", {}).get("client", {}).get("ja4")
+        if ja4 and ev["event"]["outcome"] != "success":
+            out[ja4] = out.get(ja4, 0) + 1
+    return out
+
+
 def verdict_of(ev, policy):
     """(verdict, why) from tlsnoop.policy, or None when the hello was not judged."""
     v = ev.get("tlsnoop", {}).get("policy")
@@ -288,6 +311,10 @@ def test_verdicts_match_a_real_server(net, policy):
             if predicted != actual:
                 mismatches.append("%s: predicted %s (%s), server: %s (%s)" % (
                     name, predicted, why, actual, ev["event"].get("reason")))
+        # The events are whole once tlsnoop has stopped; check's own handshakes are
+        # not among them.
+        stop(tlsnoop)
+        checked = check_trace(d, policy)
     finally:
         stop(tlsnoop)
         stop(nginx, signal.SIGQUIT)
@@ -311,3 +338,15 @@ def test_verdicts_match_a_real_server(net, policy):
     assert m and m.group(1) == policy, report
     assert int(m.group(2)) == len(rejected) and int(m.group(3)) == len(rejected), report
     assert "by JA4" in report and "by highest offered version" in report, report
+    # check --trace names the families the server refused, with their handshakes.
+    evs = events(d)
+    trace = checked["trace"]
+    assert trace["events"] == len(evs) == trace["to_listener"], trace
+    assert trace["certificate"] == "rsa" and not trace["certificate_assumed"], trace
+    judged = trace["policies"][0]
+    assert judged["name"] == policy and trace["not_judged"] == 0, trace
+    assert judged["judged"]["handshakes"] == len(evs), judged
+    want = rejected_by_ja4(evs)
+    got = {row["ja4"]: row["handshakes"] for row in judged["by_ja4"]}
+    assert got == want, (got, want)
+    assert judged["rejected"]["handshakes"] == sum(want.values()), judged

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check.h"
 #include "active_check.h"
+#include "check_trace.h"
 #include "../fuzz/json_check.h"
 
 #define TLS12 0x0303
@@ -175,10 +177,39 @@ static void test_policy_misses(void)
 	free(r);
 }
 
+/* A trace of one client family (TLS 1.2, CBC only) to 192.0.2.1:443, at a
+ * path with a quote and a control byte in it. */
+static struct check_trace *one_family_trace(char *path)
+{
+	static const char line[] =
+		"{\"event\":{\"outcome\":\"success\"},\"source\":{\"ip\":\"198.18.0.9\"},"
+		"\"destination\":{\"ip\":\"192.0.2.1\",\"port\":443},\"tls\":{\"client\":{"
+		"\"ja4\":\"t12d010000_aaaaaaaaaaaa_000000000000\",\"supported_ciphers\":"
+		"[\"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA\"],\"extensions\":[]}},"
+		"\"tlsnoop\":{\"client_hello\":{\"legacy_version\":\"1.2\"}}}\n";
+	struct check_target target = { .port = 443 };
+	struct check_trace *ct = calloc(1, sizeof(*ct));
+	struct policy_set *set = calloc(1, sizeof(*set));
+	char err[256];
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, line, sizeof(line) - 1) != sizeof(line) - 1 || !ct || !set)
+		abort();
+	close(fd);
+	target.addr.ss_family = AF_INET;
+	set->n = 1;
+	CHECK(!policy_parse("mozilla-intermediate", &set->policy[0], err, sizeof(err)), "%s", err);
+	CHECK(!check_trace_read(ct, path, set, &target), "trace read");
+	check_trace_choose(ct, NULL);
+	free(set);
+	return ct;
+}
+
 /* The report with the server's strings hostile: the JSON is valid and
  * ASCII, the text has no control bytes. */
 static void test_output(void)
 {
+	char trace_path[] = "/tmp/tr\"ace\x01XXXXXX";
 	struct check_report *r = calloc(1, sizeof(*r));
 	static const __u16 suites[] = { 0x1301 };
 	char *buf = NULL;
@@ -197,6 +228,7 @@ static void test_output(void)
 	accept_version(r, 4, TLS13, suites, 1);
 	snprintf(r->versions[3].detail, sizeof(r->versions[3].detail), "alert \"x\"");
 	r->versions[3].verdict = VERSION_REFUSED;
+	r->trace = one_family_trace(trace_path);
 
 	f = open_memstream(&buf, &len);
 	check_print_json(f, r);
@@ -205,6 +237,11 @@ static void test_output(void)
 	CHECK(json_object_valid(buf, len - 1), "valid JSON: %s", buf);
 	CHECK(line_clean(buf, len), "printable ASCII: %s", buf);
 	CHECK(strstr(buf, "\"chosen\":\"h2\\\"\\u001b[31m\""), "ALPN escaped: %s", buf);
+	CHECK(strstr(buf, "\"trace\":{\"file\":\"/tmp/tr\\\"ace\\u0001") &&
+	      strstr(buf, "\"to_listener\":1,") && strstr(buf, "\"certificate_assumed\":true") &&
+	      strstr(buf, "\"by_ja4\":[{\"ja4\":\"t12d010000_aaaaaaaaaaaa_000000000000\","
+			  "\"clients\":1,\"handshakes\":1,\"main_reason\":\"cipher\""),
+	      "trace: %s", buf);
 	free(buf);
 
 	f = open_memstream(&buf, &len);
@@ -214,7 +251,16 @@ static void test_output(void)
 		CHECK(buf[i] == '\n' || (buf[i] >= 0x20 && buf[i] < 0x7f), "byte %02x at %zu",
 		      (unsigned char)buf[i], i);
 	CHECK(strstr(buf, "n\\x01me"), "name escaped: %s", buf);
+	CHECK(strstr(buf, "Client families in the trace /tmp/tr\"ace\\x01") &&
+	      strstr(buf, "1 of its 1 events are handshakes with this listener\n") &&
+	      strstr(buf, "judged with an RSA certificate (assumed") &&
+	      strstr(buf, "moving to mozilla-intermediate breaks 1 clients (1 handshakes) of 1 "
+			  "clients (1 handshakes) judged"), "trace: %s", buf);
 	free(buf);
+	unlink(trace_path);
+	check_trace_free(r->trace);
+	free(r->trace);
+	r->trace = NULL;
 	free(r);
 }
 
