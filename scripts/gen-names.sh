@@ -2,7 +2,8 @@
 # Regenerate user/names_iana.c: IANA names of TLS cipher suites, extensions,
 # supported groups and signature schemes, from the value strings of the
 # installed tshark (Wireshark keeps them in step with the IANA registries),
-# plus the code points registered after Debian 12's Wireshark 4.0.
+# plus the code points registered after Debian 12's Wireshark 4.0 and the TLS 1.2
+# signature pairs it leaves unnamed.
 # GREASE and reserved values are left out: tlsnoop marks GREASE itself.
 # Usage: scripts/gen-names.sh > user/names_iana.c
 set -euo pipefail
@@ -17,7 +18,12 @@ tables = [
     ("tls.handshake.extensions_supported_group", "iana_groups",
      {0x11EB: "SecP256r1MLKEM768", 0x11EC: "X25519MLKEM768", 0x11ED: "SecP384r1MLKEM1024",
       0x6399: "X25519Kyber768Draft00"}),
-    ("tls.handshake.sig_hash_alg", "iana_sigalgs", {}),
+    # TLS 1.2 (hash, signature) pairs RFC 8446 leaves unnamed, as OpenSSL and sslscan
+    # name them: still in older clients' hellos, and offered by tlsnoop check.
+    ("tls.handshake.sig_hash_alg", "iana_sigalgs",
+     {0x0202: "dsa_sha1", 0x0301: "rsa_pkcs1_sha224", 0x0302: "dsa_sha224",
+      0x0303: "ecdsa_sha224", 0x0402: "dsa_sha256", 0x0502: "dsa_sha384",
+      0x0602: "dsa_sha512"}),
 ]
 names = {field: {} for field, _, _ in tables}
 for line in sys.stdin:

@@ -22,6 +22,7 @@ struct check_trace;
 #define CHECK_HOST_MAX		256
 #define CHECK_SUITES_MAX	160	/* accepted per version */
 #define CHECK_GROUPS_MAX	64	/* groups the local libssl knows */
+#define CHECK_SIGALGS_MAX	32	/* signature schemes the local libssl knows */
 #define CHECK_TIMEOUT_DEFAULT	5	/* seconds, each probe */
 #define CHECK_MAX_TIME_DEFAULT	120	/* seconds, the whole check */
 
@@ -58,23 +59,38 @@ struct probe_offer {
 	const char *groups;
 	const char *sni;	/* NULL: none */
 	const char *alpn;	/* comma-separated protocols, or NULL */
+	const char *sigalgs;	/* signature_algorithms, libssl's names */
 	SSL_SESSION *resume;	/* offer to resume it */
+	bool status_request;	/* ask for a stapled OCSP response */
+	bool fallback_scsv;	/* TLS_FALLBACK_SCSV: "this is a retry at a lower version" */
 	bool no_tickets;
 	bool keep_session;	/* return the session (waits for TLS 1.3 tickets) */
 	bool keep_chain;	/* return the chain, verified */
+};
+
+/* A stapled OCSP response, as the server sent it (not verified). */
+struct ocsp_staple {
+	bool stapled;
+	int response_status;	/* OCSP_RESPONSE_STATUS_*; -1: not an OCSP response */
+	int cert_status;	/* V_OCSP_CERTSTATUS_*; -1: no single response in it */
+	time_t this_update, next_update;	/* 0: absent */
 };
 
 struct probe_result {
 	enum probe_status status;
 	__u16 version;		/* from the ServerHello */
 	__u16 cipher;		/* IANA id */
+	__u16 sigalg;		/* the server's signature scheme (ServerKeyExchange,
+				 * CertificateVerify); 0: none seen */
 	bool established;	/* the handshake completed */
+	bool secure_renegotiation;	/* RFC 5746 renegotiation_info in the ServerHello */
 	bool resumed;
 	bool ticket;		/* the server sent a session ticket */
 	bool client_cert_requested;
 	__u8 alert;		/* PROBE_ALERT */
 	char alpn[32];		/* the protocol the server selected, "" none */
 	char detail[160];	/* the failure, said for a person */
+	struct ocsp_staple ocsp;	/* status_request */
 	struct cert_chain chain;	/* as sent (keep_chain) */
 	long verify;		/* X509_V_OK or libssl's verification error */
 	SSL_SESSION *session;	/* keep_session: the caller frees it */
@@ -103,6 +119,10 @@ SSL_CTX *probe_ssl_ctx(__u16 version);
  * selects (supported_versions included) and its cipher suite. 0 on
  * success, 1 for a HelloRetryRequest, -1 when malformed. */
 int parse_server_hello(const __u8 *msg, size_t len, __u16 *version, __u16 *cipher);
+/* The signature scheme of a TLS 1.2 ServerKeyExchange (of an ECDHE suite,
+ * else DHE) or of a CertificateVerify (TLS 1.3), type byte first; 0 when it
+ * has none or is malformed. */
+__u16 parse_server_signature(const __u8 *msg, size_t len, __u16 version, bool ecdhe);
 
 /* ---------------------------------------------------------------- the check */
 
@@ -131,6 +151,10 @@ struct version_report {
 	int n_groups_tested;
 	int n_groups;
 	__u16 groups[CHECK_GROUPS_MAX];	/* IANA ids */
+	bool secure_renegotiation;	/* RFC 5746, in the ServerHello of this version */
+	int n_sigalgs_tested;		/* TLS 1.2 with an ECDHE/DHE suite, TLS 1.3 */
+	int n_sigalgs;
+	__u16 sigalgs[CHECK_SIGALGS_MAX];	/* the server signed with each, offered alone */
 };
 
 enum sni_case { SNI_GIVEN, SNI_NONE, SNI_UNKNOWN, SNI_CASES };
@@ -154,6 +178,16 @@ struct resumption_report {
 
 #define CHECK_ALPN	2
 extern const char *const check_alpn_protocols[CHECK_ALPN];	/* h2, http/1.1 */
+
+/* Protocol features (check_features.c). */
+struct features_report {
+	struct ocsp_staple ocsp;		/* on the first connection */
+	enum answer secure_renegotiation;	/* at renegotiation_version */
+	__u16 renegotiation_version;		/* the highest accepted, <= TLS 1.2 */
+	enum answer fallback_scsv;		/* a retry marked TLS_FALLBACK_SCSV refused */
+	__u16 fallback_version;			/* the version the retry offered */
+	char fallback_detail[160];		/* what the server did, or why untested */
+};
 
 struct alpn_report {
 	enum answer accepted[CHECK_ALPN];
@@ -185,6 +219,7 @@ struct check_report {
 	struct sni_report sni[SNI_CASES];
 	struct resumption_report resumption;
 	struct alpn_report alpn;
+	struct features_report features;
 	int n_pq_known;			/* hybrid post-quantum groups libssl knows */
 	int n_policies;
 	int n_misses;
@@ -204,6 +239,22 @@ struct check_options {
 	unsigned int max_time_sec;
 	struct policy_set policies;
 };
+
+/* A check in progress: where it connects, and its report. */
+struct check_run {
+	struct probe_ctx pc;
+	struct check_report *r;
+	const char *sni;	/* NULL when the name is an address */
+};
+
+/* One probe of the check; running out of time is noted in the report. */
+void check_probe(struct check_run *run, const struct probe_offer *offer,
+		 struct probe_result *res);
+/* Each signature scheme the local libssl knows, offered alone at v's
+ * version (TLS 1.2, 1.3): those the server signs with. */
+void check_sigalgs(struct check_run *run, struct version_report *v);
+/* Secure renegotiation and TLS_FALLBACK_SCSV, from the versions accepted. */
+void check_features(struct check_run *run);
 
 /* `tlsnoop check ...` (argv[0] is "check"): the exit status. */
 int check_main(int argc, char **argv);

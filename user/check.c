@@ -31,8 +31,9 @@ const char *const check_alpn_protocols[CHECK_ALPN] = { "h2", "http/1.1" };
 
 static const char doc[] =
 "Check a TLS listener actively, with OpenSSL's libssl as the client: protocol\n"
-"versions, cipher suites and groups accepted, the certificate chain with and\n"
-"without SNI, resumption, ALPN, and with --policy what falls outside a policy.\n"
+"versions, cipher suites, groups and signature algorithms accepted, the\n"
+"certificate chain with and without SNI, OCSP stapling, resumption, ALPN, secure\n"
+"renegotiation, TLS_FALLBACK_SCSV, and with --policy what falls outside a policy.\n"
 "Contacts only HOST (its first address), on PORT (default 443). Needs no root.\n"
 "\n"
 "EXAMPLES:\n"
@@ -271,13 +272,8 @@ static bool is_ffdhe(__u16 group)
 
 /* ---------------------------------------------------------------- the probes */
 
-struct check_run {
-	struct probe_ctx pc;
-	struct check_report *r;
-	const char *sni;	/* NULL when the name is an address */
-};
-
-static void probe(struct check_run *run, const struct probe_offer *offer, struct probe_result *res)
+void check_probe(struct check_run *run, const struct probe_offer *offer,
+		 struct probe_result *res)
 {
 	probe_run(&run->pc, offer, res);
 	if (probe_out_of_time(&run->pc))
@@ -308,7 +304,7 @@ static __u16 pick_suite(struct check_run *run, const struct version_report *v,
 		offer.suites = list;
 	else
 		offer.ciphers = list;
-	probe(run, &offer, &res);
+	check_probe(run, &offer, &res);
 	return res.status == PROBE_HELLO && res.version == v->version ? res.cipher : 0;
 }
 
@@ -370,7 +366,7 @@ static void enumerate_groups(struct check_run *run, struct version_report *v,
 			continue;
 		offer.groups = SSL_group_to_name(ssl, TLSEXT_nid_unknown | groups[i]);
 		v->n_groups_tested++;
-		probe(run, &offer, &res);
+		check_probe(run, &offer, &res);
 		if (res.status == PROBE_HELLO && res.version == v->version)
 			v->groups[v->n_groups++] = groups[i];
 	}
@@ -397,9 +393,10 @@ static void check_version(struct check_run *run, struct version_report *v)
 		join_names(c, n, all13, sizeof(all13));
 		offer.suites = all13;
 	}
-	probe(run, &offer, &res);
+	check_probe(run, &offer, &res);
 	if (res.status == PROBE_HELLO && res.version == v->version) {
 		v->verdict = VERSION_ACCEPTED;
+		v->secure_renegotiation = res.secure_renegotiation;
 		return;
 	}
 	v->verdict = run->r->out_of_time ? VERSION_NOT_CHECKED : VERSION_REFUSED;
@@ -452,7 +449,7 @@ static void check_sni(struct check_run *run)
 
 	for (which = SNI_NONE; which < SNI_CASES && !run->r->out_of_time; which++) {
 		offer.sni = sent[which];
-		probe(run, &offer, &res);
+		check_probe(run, &offer, &res);
 		keep_sni(run, which, sent[which], &res);
 		cert_chain_release(&res.chain);
 	}
@@ -467,7 +464,7 @@ static void try_resume(struct check_run *run, __u16 version, bool tickets, enum 
 	struct probe_result first, again;
 	bool resumable;
 
-	probe(run, &offer, &first);
+	check_probe(run, &offer, &first);
 	if (!first.established || !first.session)
 		goto out;
 	if (tickets)
@@ -479,7 +476,7 @@ static void try_resume(struct check_run *run, __u16 version, bool tickets, enum 
 	}
 	offer.keep_session = false;
 	offer.resume = first.session;
-	probe(run, &offer, &again);
+	check_probe(run, &offer, &again);
 	if (again.established)
 		*resumed = again.resumed ? ANSWER_YES : ANSWER_NO;
 out:
@@ -524,13 +521,13 @@ static void check_alpn(struct check_run *run)
 
 	for (i = 0; i < CHECK_ALPN && !run->r->out_of_time; i++) {
 		offer.alpn = check_alpn_protocols[i];
-		probe(run, &offer, &res);
+		check_probe(run, &offer, &res);
 		/* A server refuses a protocol it lacks with no_application_protocol. */
 		if (res.status == PROBE_HELLO || res.status == PROBE_ALERT)
 			a->accepted[i] = strcmp(res.alpn, check_alpn_protocols[i]) ? ANSWER_NO : ANSWER_YES;
 	}
 	offer.alpn = "h2,http/1.1";
-	probe(run, &offer, &res);
+	check_probe(run, &offer, &res);
 	snprintf(a->chosen, sizeof(a->chosen), "%s", res.alpn);
 }
 
@@ -609,6 +606,7 @@ static void run_probes(struct check_run *run, const struct check_options *o,
 	if (run->sni)
 		keep_sni(run, SNI_GIVEN, run->sni, first);
 	keep_certificate(run, first);
+	r->features.ocsp = first->ocsp;
 	r->findings = cert_findings(run->pc.certs, &r->chain, r->name, strlen(r->name), r->at,
 				    CERT_WARN_DAYS_DEFAULT);
 	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
@@ -620,6 +618,12 @@ static void run_probes(struct check_run *run, const struct check_options *o,
 		if (r->versions[i].verdict == VERSION_ACCEPTED &&
 		    r->versions[i].version >= TLS1_2_VERSION)
 			enumerate_groups(run, &r->versions[i], groups, n_groups);
+	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
+		if (r->versions[i].verdict == VERSION_ACCEPTED &&
+		    r->versions[i].version >= TLS1_2_VERSION)
+			check_sigalgs(run, &r->versions[i]);
+	if (!r->out_of_time)
+		check_features(run);
 	if (!r->out_of_time)
 		check_sni(run);
 	if (!r->out_of_time)
@@ -729,6 +733,7 @@ int check_main(int argc, char **argv)
 	/* Nobody there, no TLS, or too slow: one line, before anything else. */
 	offer.sni = run.sni;
 	offer.keep_chain = true;
+	offer.status_request = true;
 	probe_run(&run.pc, &offer, &first);
 	if (probe_status_fatal(first.status)) {
 		fprintf(stderr, "tlsnoop: %s (%s): %s\n", o.target, r->target.addr_text,

@@ -4,6 +4,7 @@
  * the server sent (certificate strings, the ALPN protocol) is escaped.
  */
 #include <string.h>
+#include <openssl/ocsp.h>
 #include "active_check.h"
 #include "check_trace.h"
 #include "escape.h"
@@ -152,6 +153,26 @@ static void text_groups(FILE *out, const struct check_report *r)
 		fprintf(out, "  hybrid post-quantum groups: not testable, %s knows none\n", r->libssl);
 }
 
+static void text_sigalgs(FILE *out, const struct check_report *r)
+{
+	const struct version_report *v;
+	char label[16], buf[24];
+	int i, k;
+
+	fputs("\nSignature algorithms the server signs with (each offered alone)\n", out);
+	for (i = 0; i < CHECK_VERSIONS; i++) {
+		v = &r->versions[i];
+		if (v->verdict != VERSION_ACCEPTED || !v->n_sigalgs_tested)
+			continue;
+		fprintf(out, "  %-9s", version_label(v->version, label, sizeof(label)));
+		for (k = 0; k < v->n_sigalgs; k++)
+			fprintf(out, " %s", tls_sigalg_name(v->sigalgs[k], buf, sizeof(buf)));
+		fprintf(out, "%s (%d tried)\n", v->n_sigalgs ? "" :
+			(v->version < TLS1_3_VERSION ? " none (no ECDHE or DHE suite signed)" : " none"),
+			v->n_sigalgs_tested);
+	}
+}
+
 static void text_cert(FILE *out, int depth, const struct cert *c)
 {
 	int i;
@@ -254,6 +275,48 @@ static void text_alpn(FILE *out, const struct check_report *r)
 	fputc('\n', out);
 }
 
+static const char *ocsp_status_text(int status)
+{
+	return status < 0 ? "not an OCSP response" : OCSP_response_status_str(status);
+}
+
+static const char *ocsp_cert_text(int status)
+{
+	return status < 0 ? "no certificate status in it" : OCSP_cert_status_str(status);
+}
+
+static void text_features(FILE *out, const struct check_report *r)
+{
+	const struct features_report *f = &r->features;
+	char label[16];
+
+	fputs("\nProtocol features\n  OCSP stapling          ", out);
+	if (!f->ocsp.stapled) {
+		fputs("no (asked for on the first connection)\n", out);
+	} else {
+		fprintf(out, "yes: %s, %s", ocsp_status_text(f->ocsp.response_status),
+			ocsp_cert_text(f->ocsp.cert_status));
+		if (f->ocsp.this_update) {
+			fputs(", this update ", out);
+			text_date(out, f->ocsp.this_update);
+		}
+		if (f->ocsp.next_update) {
+			fputs(", next update ", out);
+			text_date(out, f->ocsp.next_update);
+		}
+		fputs(" (not verified)\n", out);
+	}
+	fputs("  secure renegotiation   ", out);
+	if (f->renegotiation_version)
+		fprintf(out, "%s (RFC 5746, at %s)\n", answer_names[f->secure_renegotiation],
+			version_label(f->renegotiation_version, label, sizeof(label)));
+	else
+		fputs("not applicable: no version below TLS 1.3 accepted\n", out);
+	fprintf(out, "  TLS_FALLBACK_SCSV      %s (", answer_names[f->fallback_scsv]);
+	text_escape_spaced(out, f->fallback_detail, strlen(f->fallback_detail));
+	fputs(")\n", out);
+}
+
 static void text_policy(FILE *out, const struct check_report *r)
 {
 	const struct policy_miss *m;
@@ -332,10 +395,12 @@ void check_print_text(FILE *out, const struct check_report *r)
 	text_versions(out, r);
 	text_suites(out, r);
 	text_groups(out, r);
+	text_sigalgs(out, r);
 	text_chain(out, r);
 	text_sni(out, r);
 	text_resumption(out, r);
 	text_alpn(out, r);
+	text_features(out, r);
 	text_policy(out, r);
 	text_trace(out, r);
 	if (r->out_of_time)
@@ -391,6 +456,13 @@ static void json_versions(struct json *j, const struct check_report *r)
 			json_open(j, "groups", '[');
 			for (k = 0; k < v->n_groups; k++)
 				json_str(j, NULL, tls_group_name(v->groups[k], buf, sizeof(buf)));
+			json_close(j, ']');
+		}
+		if (v->n_sigalgs_tested) {
+			json_uint(j, "signature_algorithms_tried", v->n_sigalgs_tested);
+			json_open(j, "signature_algorithms", '[');
+			for (k = 0; k < v->n_sigalgs; k++)
+				json_str(j, NULL, tls_sigalg_name(v->sigalgs[k], buf, sizeof(buf)));
 			json_close(j, ']');
 		}
 		json_close(j, '}');
@@ -470,6 +542,34 @@ static void json_alpn(struct json *j, const struct check_report *r)
 	json_close(j, '}');
 }
 
+static void json_features(struct json *j, const struct check_report *r)
+{
+	const struct features_report *f = &r->features;
+
+	json_open(j, "ocsp_stapling", '{');
+	json_bool(j, "stapled", f->ocsp.stapled);
+	if (f->ocsp.stapled) {
+		json_str(j, "response_status", ocsp_status_text(f->ocsp.response_status));
+		json_str(j, "certificate_status", ocsp_cert_text(f->ocsp.cert_status));
+		if (f->ocsp.this_update)
+			json_date(j, "this_update", f->ocsp.this_update);
+		if (f->ocsp.next_update)
+			json_date(j, "next_update", f->ocsp.next_update);
+	}
+	json_close(j, '}');
+	json_open(j, "secure_renegotiation", '{');
+	json_str(j, "supported", answer_names[f->secure_renegotiation]);
+	if (f->renegotiation_version)
+		json_version_fields(j, f->renegotiation_version);
+	json_close(j, '}');
+	json_open(j, "fallback_scsv", '{');
+	json_str(j, "supported", answer_names[f->fallback_scsv]);
+	if (f->fallback_version)
+		json_version_fields(j, f->fallback_version);
+	json_bytes(j, "detail", f->fallback_detail, strlen(f->fallback_detail));
+	json_close(j, '}');
+}
+
 static void json_policy_misses(struct json *j, const struct check_report *r)
 {
 	const struct policy_miss *m;
@@ -533,6 +633,7 @@ void check_print_json(FILE *out, const struct check_report *r)
 	json_sni(&j, r);
 	json_resumption(&j, r);
 	json_alpn(&j, r);
+	json_features(&j, r);
 	if (r->n_policies)
 		json_policy_misses(&j, r);
 	if (r->trace)

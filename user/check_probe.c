@@ -14,13 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include "active_check.h"
 #include "cursor.h"
 #include "names.h"
 
 #define HS_SERVER_HELLO		2
 #define HS_NEW_SESSION_TICKET	4
+#define HS_SERVER_KEY_EXCHANGE	12
 #define HS_CERTIFICATE_REQUEST	13
+#define HS_CERTIFICATE_VERIFY	15
+#define NAMED_CURVE		3	/* ECParameters.curve_type */
 #define EXT_SUPPORTED_VERSIONS	43
 #define TICKET_WAIT_MS		1000	/* TLS 1.3 tickets come after the handshake */
 
@@ -207,6 +211,40 @@ SSL_CTX *probe_ssl_ctx(__u16 version)
 	return ctx;
 }
 
+__u16 parse_server_signature(const __u8 *msg, size_t len, __u16 version, bool ecdhe)
+{
+	struct cursor c = { msg, len }, body, skip;
+	__u32 type, body_len, curve_type, v, i;
+
+	if (get_u8(&c, &type) || get_u24(&c, &body_len) || get_bytes(&c, body_len, &body))
+		return 0;
+	if (type == HS_CERTIFICATE_VERIFY)
+		return get_u16(&body, &v) ? 0 : v;
+	if (type != HS_SERVER_KEY_EXCHANGE || version != TLS1_2_VERSION)
+		return 0;
+	if (ecdhe) {
+		/* curve_type (named_curve), named_curve, the point. */
+		if (get_u8(&body, &curve_type) || curve_type != NAMED_CURVE ||
+		    get_u16(&body, &v) || get_u8(&body, &v) || get_bytes(&body, v, &skip))
+			return 0;
+	} else {
+		/* p, g, Ys: DHE. */
+		for (i = 0; i < 3; i++)
+			if (get_u16(&body, &v) || get_bytes(&body, v, &skip))
+				return 0;
+	}
+	return get_u16(&body, &v) ? 0 : v;
+}
+
+/* The suite's key exchange is ECDHE (its ServerKeyExchange, an EC point). */
+static bool suite_is_ecdhe(const SSL *ssl, __u16 suite)
+{
+	const unsigned char id[2] = { suite >> 8, suite & 0xff };
+	const SSL_CIPHER *c = SSL_CIPHER_find((SSL *)ssl, id);
+
+	return c && SSL_CIPHER_get_kx_nid(c) == NID_kx_ecdhe;
+}
+
 /* libssl's message callback: what the server said, read as it arrives. */
 static void on_message(int write_p, int version, int content_type, const void *buf, size_t len,
 		       SSL *ssl, void *arg)
@@ -216,7 +254,6 @@ static void on_message(int write_p, int version, int content_type, const void *b
 	__u16 v, suite;
 
 	(void)version;
-	(void)ssl;
 	if (write_p || !len)
 		return;
 	if (content_type == SSL3_RT_ALERT && len == 2 && res->status != PROBE_HELLO) {
@@ -231,6 +268,9 @@ static void on_message(int write_p, int version, int content_type, const void *b
 			res->client_cert_requested = true;
 		} else if (msg[0] == HS_NEW_SESSION_TICKET) {
 			res->ticket = true;
+		} else if (msg[0] == HS_SERVER_KEY_EXCHANGE || msg[0] == HS_CERTIFICATE_VERIFY) {
+			res->sigalg = parse_server_signature(msg, len, res->version,
+							     suite_is_ecdhe(ssl, res->cipher));
 		}
 	}
 }
@@ -256,8 +296,11 @@ static int configure(SSL_CTX *sctx, const struct probe_ctx *ctx, const struct pr
 {
 	if ((offer->ciphers && !SSL_CTX_set_cipher_list(sctx, offer->ciphers)) ||
 	    (offer->suites && !SSL_CTX_set_ciphersuites(sctx, offer->suites)) ||
-	    (offer->groups && !SSL_CTX_set1_groups_list(sctx, offer->groups)))
+	    (offer->groups && !SSL_CTX_set1_groups_list(sctx, offer->groups)) ||
+	    (offer->sigalgs && !SSL_CTX_set1_sigalgs_list(sctx, offer->sigalgs)))
 		return -1;
+	if (offer->fallback_scsv)
+		SSL_CTX_set_mode(sctx, SSL_MODE_SEND_FALLBACK_SCSV);
 	if (offer->no_tickets)
 		SSL_CTX_set_options(sctx, SSL_OP_NO_TICKET);
 	if (!offer->keep_chain)
@@ -288,6 +331,8 @@ static SSL *new_ssl(SSL_CTX *sctx, const struct probe_offer *offer, int fd,
 			goto fail;
 	}
 	if (offer->resume && !SSL_set_session(ssl, offer->resume))
+		goto fail;
+	if (offer->status_request && !SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp))
 		goto fail;
 	return ssl;
 fail:
@@ -389,6 +434,43 @@ static void keep_chain(SSL *ssl, const struct probe_ctx *ctx, struct probe_resul
 	}
 }
 
+/* The stapled OCSP response: its status and its first single response. */
+static void keep_ocsp(SSL *ssl, struct ocsp_staple *o)
+{
+	const ASN1_GENERALIZEDTIME *this_update = NULL, *next_update = NULL;
+	const unsigned char *der = NULL, *p;
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *basic = NULL;
+	OCSP_SINGLERESP *single;
+	ASN1_GENERALIZEDTIME *revoked, *tu, *nu;
+	struct tm tm;
+	long len = SSL_get_tlsext_status_ocsp_resp(ssl, &der);
+	int reason;
+
+	o->response_status = o->cert_status = -1;
+	if (len <= 0 || !der)
+		return;
+	o->stapled = true;
+	p = der;
+	resp = d2i_OCSP_RESPONSE(NULL, &p, len);
+	if (!resp)
+		return;
+	o->response_status = OCSP_response_status(resp);
+	basic = OCSP_response_get1_basic(resp);
+	single = basic ? OCSP_resp_get0(basic, 0) : NULL;
+	if (single) {
+		o->cert_status = OCSP_single_get0_status(single, &reason, &revoked, &tu, &nu);
+		this_update = tu;
+		next_update = nu;
+	}
+	if (this_update && ASN1_TIME_to_tm(this_update, &tm))
+		o->this_update = timegm(&tm);
+	if (next_update && ASN1_TIME_to_tm(next_update, &tm))
+		o->next_update = timegm(&tm);
+	OCSP_BASICRESP_free(basic);
+	OCSP_RESPONSE_free(resp);
+}
+
 static void read_outcome(SSL *ssl, int fd, const struct probe_ctx *ctx,
 			 const struct probe_offer *offer, struct probe_result *res)
 {
@@ -403,6 +485,10 @@ static void read_outcome(SSL *ssl, int fd, const struct probe_ctx *ctx,
 	res->alpn[alpn_len] = '\0';
 	if (offer->keep_chain)
 		keep_chain(ssl, ctx, res);
+	if (offer->status_request)
+		keep_ocsp(ssl, &res->ocsp);
+	if (res->status == PROBE_HELLO)
+		res->secure_renegotiation = SSL_get_secure_renegotiation_support(ssl);
 	if (!res->established)
 		return;
 	/* A session freed without a close_notify sent is made unresumable. */

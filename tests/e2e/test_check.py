@@ -1,7 +1,9 @@
 """tlsnoop check HOST[:PORT] against the tools it replaces: on nginx and haproxy listeners
 configured with known versions and suites, the versions and suites tlsnoop finds must be
 those `nmap --script ssl-enum-ciphers` and `sslscan` report for the same listener, the chain
-and dates those `openssl s_client -showcerts` shows; and the SNI cases, resumption, ALPN,
+and dates those `openssl s_client -showcerts` shows, the signature algorithms, fallback SCSV
+and stapled OCSP status sslscan's, secure renegotiation `openssl s_client -tls1_2`'s; and
+the SNI cases, resumption, ALPN,
 --policy, the failures (a closed port, a service that is not TLS, a server that never
 answers) and bad arguments.
 
@@ -41,6 +43,7 @@ CLI4 = "198.19.77.2"
 
 # The listeners, each with what it is configured to accept.
 P_WIDE = 443        # nginx: TLS 1.0-1.3, server order, tickets; lab.test by SNI, else other.test
+                    # (with a stapled OCSP response)
 P_TLS12 = 4443      # nginx: TLS 1.2 only, client order, session ids without tickets, expired.test
 P_MTLS = 8443       # haproxy: TLS 1.2-1.3, client certificate required, h2 and http/1.1
 P_HTTP = 8080       # nginx, plain HTTP: not TLS
@@ -64,6 +67,9 @@ NGINX_HTTP = """
         listen {ip}:{wide} ssl http2 default_server;
         ssl_certificate {d}/other.test.crt;
         ssl_certificate_key {d}/other.test.key;
+        ssl_stapling on;
+        ssl_stapling_file {d}/other.test.ocsp;
+        ssl_trusted_certificate {d}/other-ca.crt;
     }}
     server {{
         listen {ip}:{wide} ssl http2;
@@ -159,6 +165,11 @@ def lab(tmp_path_factory):
             sh(["ip", "-n", ns, "link", "set", "lo", "up"])
         veth_pair((NS_SRV, "veth-chksrv", SRV4), (NS_CLI, "veth-chkcli", CLI4))
         sh([LAB_SH, "pki", d], timeout=60)
+        # other.test's OCSP response, "good", from its CA's database, for nginx to staple.
+        ca = d / "other-ca.d"
+        sh(["openssl", "ocsp", "-index", ca / "index.txt", "-rsigner", ca / "ca.crt", "-rkey",
+            ca / "ca.key", "-CA", ca / "ca.crt", "-issuer", ca / "ca.crt", "-cert",
+            d / "other.test.crt", "-respout", d / "other.test.ocsp", "-ndays", "2"])
         conf = nginx_conf(d, NGINX_HTTP.format(
             d=d, ip=SRV4, wide=P_WIDE, tls12=P_TLS12, http=P_HTTP, wide_ciphers=WIDE_CIPHERS,
             tls12_ciphers=TLS12_CIPHERS))
@@ -254,6 +265,40 @@ def sslscan_accepted(port, client_cert=None):
     return enabled, ciphers
 
 
+def sslscan_features(port, client_cert=None):
+    """sslscan --show-sigs --ocsp: {"1.2": set of signature schemes}, whether it finds
+    TLS_FALLBACK_SCSV supported ("yes", "no", None: not said), and the stapled OCSP
+    response's certificate status (None: no response)."""
+    argv = ["sslscan", "--no-colour", "--show-sigs", "--ocsp", "--no-ciphersuites",
+            "--no-groups", "--no-heartbleed"]
+    if client_cert:
+        argv += ["--certs=%s.crt" % client_cert, "--pk=%s.key" % client_cert]
+    r = cli(argv + ["%s:%d" % (SRV4, port)], timeout=300)
+    assert r.returncode == 0, r.stderr
+    text = r.stdout.decode(errors="replace")
+    sigs = None     # sslscan 2.0.7 lists none for a listener without TLS 1.3
+    if "Server Signature Algorithm(s):" in text:
+        sigs = {}
+        section = text[text.index("Server Signature Algorithm(s):"):]
+        for m in re.finditer(r"^TLSv(1\.[23])\s+(\S+)\s*$", section, re.M):
+            sigs.setdefault(m.group(1), set()).add(m.group(2))
+    fallback = ("yes" if "Server supports TLS Fallback SCSV" in text else
+                "no" if "Server does not support TLS Fallback SCSV" in text else None)
+    m = re.search(r"Cert Status: (\w+)", text)
+    return sigs, fallback, m.group(1) if m else None
+
+
+def s_client_secure_renegotiation(port, client_cert=None):
+    """openssl s_client at TLS 1.2: does the server support RFC 5746?"""
+    argv = ["openssl", "s_client", "-connect", "%s:%d" % (SRV4, port), "-tls1_2"]
+    if client_cert:
+        argv += ["-cert", "%s.crt" % client_cert, "-key", "%s.key" % client_cert]
+    r = run(["ip", "netns", "exec", NS_CLI] + [str(a) for a in argv], timeout=20)
+    out = r.stdout.decode(errors="replace")
+    assert "Renegotiation IS" in out, out
+    return "no" if "Secure Renegotiation IS NOT supported" in out else "yes"
+
+
 # ---------------------------------------------------------------- agreement with scanners
 @pytest.mark.parametrize("port", [P_WIDE, P_TLS12, P_MTLS])
 def test_versions_and_suites_equal_nmap(lab, port):
@@ -271,6 +316,55 @@ def test_versions_and_suites_equal_sslscan(lab, port):
             for v in report["versions"] if v["verdict"] == "accepted"}
     assert set(ours) == enabled
     assert ours == theirs
+
+
+@pytest.mark.parametrize("port", [P_WIDE, P_TLS12, P_MTLS])
+def test_signature_algorithms_and_features_equal_sslscan(lab, port):
+    report = check(port)
+    client = lab / "client" if port == P_MTLS else None
+    sigs, fallback, ocsp = sslscan_features(port, client)
+    ours = {v["version"]: set(v["signature_algorithms"]) for v in report["versions"]
+            if v.get("signature_algorithms_tried")}
+    # sslscan 2.0.7 lists none for a listener without TLS 1.3, and none at TLS 1.2 for
+    # one that requires a client certificate (tlsnoop reads the ServerKeyExchange, which
+    # comes before the CertificateRequest): compared where it lists any.
+    for version in sigs or {}:
+        assert ours.get(version) == sigs[version], version
+    assert "rsa_pss_rsae_sha256" in ours["1.2"]
+    # sslscan counts any refusal of the lower version as support; tlsnoop only
+    # inappropriate_fallback, and a lower version refused anyway as not applicable.
+    if any(v["verdict"] == "accepted" and v["version"] == report["fallback_scsv"]["version"]
+           for v in report["versions"]):
+        assert report["fallback_scsv"]["supported"] == fallback
+    stapled = report["ocsp_stapling"]
+    assert stapled["stapled"] == (ocsp is not None)
+    if ocsp:
+        assert stapled["certificate_status"] == ocsp and stapled["response_status"] == "successful"
+    assert (report["secure_renegotiation"]["supported"] ==
+            s_client_secure_renegotiation(port, client))
+
+
+def test_known_features(lab):
+    """What the listeners were configured with, as a check of the check above."""
+    wide, tls12 = check(P_WIDE), check(P_TLS12)
+    assert wide["ocsp_stapling"]["stapled"] and wide["ocsp_stapling"]["certificate_status"] == "good"
+    assert not tls12["ocsp_stapling"]["stapled"]
+    assert wide["fallback_scsv"]["supported"] == "yes"
+    assert wide["fallback_scsv"]["version"] == "1.2"
+    # TLS 1.2 only: OpenSSL refuses a 1.1 retry as a version, before it reads the SCSV.
+    assert tls12["fallback_scsv"] == {"supported": "untested", "protocol": "tls",
+                                      "version": "1.1",
+                                      "detail": "not applicable: TLS 1.1 is refused anyway, "
+                                                "no downgrade to guard against"}
+    assert wide["secure_renegotiation"] == {"supported": "yes", "protocol": "tls", "version": "1.2"}
+    sigs = {v["version"]: set(v["signature_algorithms"]) for v in wide["versions"]
+            if v.get("signature_algorithms_tried")}
+    assert sigs["1.3"] == {"rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"}
+    # @SECLEVEL=0 on the wide listener lets SHA-1 sign; OpenSSL 3's default level does not.
+    assert "rsa_pkcs1_sha1" in sigs["1.2"]
+    tls12_sigs = {v["version"]: set(v["signature_algorithms"]) for v in tls12["versions"]
+                  if v.get("signature_algorithms_tried")}
+    assert "rsa_pkcs1_sha256" in tls12_sigs["1.2"] and "rsa_pkcs1_sha1" not in tls12_sigs["1.2"]
 
 
 def test_known_configuration(lab):

@@ -85,6 +85,57 @@ static void test_server_hello(void)
 	CHECK(parse_server_hello(msg, n, &version, &suite) == -1, "a ClientHello");
 }
 
+static void test_server_signature(void)
+{
+	/* ECDHE: curve_type 3, x25519, a 4-byte point, rsa_pss_rsae_sha256, a 2-byte sig. */
+	static const __u8 ske_ecdhe[] = { 12, 0, 0, 14, 3, 0x00, 0x1d, 4, 1, 2, 3, 4,
+					  0x08, 0x04, 0, 2, 0xaa, 0xbb };
+	/* DHE: p (2 bytes), g (1), Ys (2), rsa_pkcs1_sha256, an empty sig. */
+	static const __u8 ske_dhe[] = { 12, 0, 0, 15, 0, 2, 0xff, 0xfb, 0, 1, 2, 0, 2, 0x12,
+					0x34, 0x04, 0x01, 0, 0 };
+	/* DHE with a 768-byte p (ffdhe6144): its length's first byte is 3, as
+	 * ECDHE's curve_type is. */
+	static __u8 ske_dhe6144[4 + 2 + 768 + 3 + 4 + 4];
+	size_t n = 4;
+	static const __u8 cv[] = { 15, 0, 0, 4, 0x04, 0x03, 0, 0 };
+	static const __u8 sh[] = { 2, 0, 0, 2, 0x08, 0x04 };
+	size_t cut;
+
+	current = "server signature";
+	CHECK(parse_server_signature(ske_ecdhe, sizeof(ske_ecdhe), TLS12, true) == 0x0804,
+	      "ECDHE");
+	CHECK(parse_server_signature(ske_dhe, sizeof(ske_dhe), TLS12, false) == 0x0401, "DHE");
+	CHECK(!parse_server_signature(ske_dhe, sizeof(ske_dhe), TLS12, true), "DHE as ECDHE");
+	ske_dhe6144[n++] = 0x03;	/* p: 768 bytes */
+	ske_dhe6144[n++] = 0x00;
+	n += 768;
+	ske_dhe6144[n++] = 0;		/* g: 1 byte */
+	ske_dhe6144[n++] = 1;
+	ske_dhe6144[n++] = 2;
+	ske_dhe6144[n++] = 0;		/* Ys: 2 bytes */
+	ske_dhe6144[n++] = 2;
+	n += 2;
+	ske_dhe6144[n++] = 0x08;	/* rsa_pss_rsae_sha384 */
+	ske_dhe6144[n++] = 0x05;
+	n += 2;				/* an empty signature */
+	ske_dhe6144[0] = 12;
+	ske_dhe6144[2] = (n - 4) >> 8;
+	ske_dhe6144[3] = (n - 4) & 0xff;
+	CHECK(parse_server_signature(ske_dhe6144, n, TLS12, false) == 0x0805, "DHE, 6144-bit p");
+	CHECK(parse_server_signature(cv, sizeof(cv), TLS13, false) == 0x0403, "CertificateVerify");
+	/* TLS 1.0/1.1 ServerKeyExchanges carry no scheme; a ServerHello is none. */
+	CHECK(!parse_server_signature(ske_ecdhe, sizeof(ske_ecdhe), 0x0302, true), "TLS 1.1");
+	CHECK(!parse_server_signature(sh, sizeof(sh), TLS12, true), "not a signature");
+	/* Cut anywhere: none. */
+	for (cut = 0; cut < sizeof(ske_ecdhe); cut++)
+		CHECK(!parse_server_signature(ske_ecdhe, cut, TLS12, true), "ECDHE cut at %zu", cut);
+	for (cut = 0; cut < sizeof(ske_dhe); cut++)
+		CHECK(!parse_server_signature(ske_dhe, cut, TLS12, false), "DHE cut at %zu", cut);
+	for (cut = 0; cut < sizeof(cv); cut++)
+		CHECK(!parse_server_signature(cv, cut, TLS13, false), "CertificateVerify cut at %zu",
+		      cut);
+}
+
 static void test_target(void)
 {
 	static const struct {
@@ -267,6 +318,7 @@ static void test_output(void)
 int main(void)
 {
 	test_server_hello();
+	test_server_signature();
 	test_target();
 	test_policy_misses();
 	test_output();
