@@ -30,9 +30,9 @@ const char *const check_alpn_protocols[CHECK_ALPN] = { "h2", "http/1.1" };
 /* ---------------------------------------------------------------- command line */
 
 static const char doc[] =
-"Check a TLS listener actively, with OpenSSL's libssl as the client: protocol\n"
-"versions, cipher suites, groups and signature algorithms accepted, the\n"
-"certificate chain with and without SNI, OCSP stapling, resumption, ALPN, secure\n"
+"Check a TLS listener actively, with OpenSSL's libssl as the client: protocol "
+"versions, cipher suites, groups and signature algorithms accepted, the "
+"certificate chain with and without SNI, OCSP stapling, resumption, ALPN, secure "
 "renegotiation, TLS_FALLBACK_SCSV, and with --policy what falls outside a policy.\n"
 "Contacts only HOST (its first address), on PORT (default 443). Needs no root.\n"
 "\n"
