@@ -20,6 +20,7 @@
 struct check_trace;
 
 #define CHECK_HOST_MAX		256
+#define CHECK_ADDRESSES_MAX	16	/* --all-addresses checks at most these */
 #define CHECK_SUITES_MAX	160	/* accepted per version */
 #define CHECK_GROUPS_MAX	64	/* groups the local libssl knows */
 #define CHECK_SIGALGS_MAX	32	/* signature schemes the local libssl knows */
@@ -206,6 +207,8 @@ struct policy_miss {
 
 struct check_report {
 	struct check_target target;
+	int n_addresses;		/* HOST resolved to */
+	bool all_addresses;		/* each is checked, not only the first */
 	char name[CHECK_HOST_MAX];	/* the name sent and checked: "" none */
 	char libssl[64];		/* OpenSSL's version text */
 	time_t at;
@@ -225,7 +228,7 @@ struct check_report {
 	int n_misses;
 	bool misses_cut;
 	struct policy_miss misses[CHECK_MISSES_MAX];
-	struct check_trace *trace;	/* --trace: its clients judged; NULL: none */
+	struct check_trace *trace;	/* --trace: its clients judged (not owned); NULL */
 	bool out_of_time;		/* stopped by --max-time */
 };
 
@@ -234,6 +237,7 @@ struct check_options {
 	const char *servername;
 	const char *cafile;
 	const char *trace;		/* --trace FILE */
+	bool all_addresses;
 	bool json;
 	unsigned int timeout_sec;
 	unsigned int max_time_sec;
@@ -267,5 +271,7 @@ const char *probe_status_name(enum probe_status status);
 
 void check_print_text(FILE *out, const struct check_report *r);
 void check_print_json(FILE *out, const struct check_report *r);
+/* --all-addresses: what differs between the addresses' reports. */
+void check_print_comparison(FILE *out, const struct check_report *const *r, int n);
 
 #endif /* __ACTIVE_CHECK_H */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * tlsnoop check HOST[:PORT]: the probes, in order (docs/check.md). Every
- * connection goes to the one address HOST resolved to; nothing else is
- * contacted. Needs no privilege and loads no BPF.
+ * connection goes to HOST's first address (each of them with
+ * --all-addresses); nothing else is contacted. Needs no privilege and loads no BPF.
  */
 #include <argp.h>
 #include <arpa/inet.h>
@@ -34,7 +34,8 @@ static const char doc[] =
 "versions, cipher suites, groups and signature algorithms accepted, the "
 "certificate chain with and without SNI, OCSP stapling, resumption, ALPN, secure "
 "renegotiation, TLS_FALLBACK_SCSV, and with --policy what falls outside a policy.\n"
-"Contacts only HOST (its first address), on PORT (default 443). Needs no root.\n"
+"Contacts only HOST (its first address; each with --all-addresses), on PORT (default "
+"443). Needs no root.\n"
 "\n"
 "EXAMPLES:\n"
 "    tlsnoop check lb.example.com\n"
@@ -42,7 +43,8 @@ static const char doc[] =
 "    tlsnoop check lb.example.com --policy mozilla-intermediate --cafile ca.pem\n"
 "    tlsnoop check lb.example.com --policy mozilla-modern --trace events.json\n";
 
-enum { OPT_SERVERNAME = 0x600, OPT_CAFILE, OPT_POLICY, OPT_TRACE, OPT_TIMEOUT, OPT_MAX_TIME };
+enum { OPT_SERVERNAME = 0x600, OPT_CAFILE, OPT_POLICY, OPT_TRACE, OPT_ALL_ADDRESSES, OPT_TIMEOUT,
+       OPT_MAX_TIME };
 
 static const struct argp_option check_opts[] = {
 	{ "servername", OPT_SERVERNAME, "NAME", 0, "The name to send (SNI) and check the "
@@ -54,10 +56,12 @@ static const struct argp_option check_opts[] = {
 	  "tlsnoop's JSON events (--json -o FILE), each policy would turn away", 0 },
 	{ "cafile", OPT_CAFILE, "FILE", 0, "Verify against the CA certificates of FILE (PEM) "
 	  "instead of the system's trust store", 0 },
+	{ "all-addresses", OPT_ALL_ADDRESSES, NULL, 0, "Check every address HOST resolves to "
+	  "(at most 16), one after the other, and compare them", 0 },
 	{ "timeout", OPT_TIMEOUT, "SEC", 0, "Give up on one connection after SEC seconds "
 	  "(default 5)", 0 },
-	{ "max-time", OPT_MAX_TIME, "SEC", 0, "Stop the whole check after SEC seconds "
-	  "(default 120)", 0 },
+	{ "max-time", OPT_MAX_TIME, "SEC", 0, "Stop the check of an address after SEC "
+	  "seconds (default 120)", 0 },
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{},
 };
@@ -83,6 +87,9 @@ static error_t parse_check_opt(int key, char *arg, struct argp_state *state)
 		if (!*arg)
 			usage_error("bad trace file name ''");
 		o->trace = arg;
+		break;
+	case OPT_ALL_ADDRESSES:
+		o->all_addresses = true;
 		break;
 	case OPT_CAFILE:
 		if (!*arg)
@@ -175,22 +182,13 @@ static bool is_address(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
-/* HOST's first address: the only one contacted. */
-static int resolve(struct check_target *t)
+/* An address with the target's port, and its text. */
+static void set_address(struct check_target *t, const struct sockaddr *sa, socklen_t len)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-	struct addrinfo *ai;
 	char ip[INET6_ADDRSTRLEN];
-	int err;
 
-	err = getaddrinfo(t->host, NULL, &hints, &ai);
-	if (err) {
-		fprintf(stderr, "tlsnoop: cannot resolve '%s': %s\n", t->host, gai_strerror(err));
-		return -1;
-	}
-	memcpy(&t->addr, ai->ai_addr, ai->ai_addrlen);
-	t->addr_len = ai->ai_addrlen;
-	freeaddrinfo(ai);
+	memcpy(&t->addr, sa, len);
+	t->addr_len = len;
 	if (t->addr.ss_family == AF_INET6) {
 		((struct sockaddr_in6 *)&t->addr)->sin6_port = htons(t->port);
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&t->addr)->sin6_addr, ip, sizeof(ip));
@@ -200,7 +198,35 @@ static int resolve(struct check_target *t)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&t->addr)->sin_addr, ip, sizeof(ip));
 		snprintf(t->addr_text, sizeof(t->addr_text), "%s:%u", ip, t->port);
 	}
-	return 0;
+}
+
+/* HOST's distinct addresses, in the resolver's order, at most `max` (the
+ * first is the one checked without --all-addresses): how many; 0 after a
+ * one-line error. */
+static int resolve(const struct check_target *host, struct check_target *out, int max)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *ai, *a;
+	int err, n = 0, i;
+
+	err = getaddrinfo(host->host, NULL, &hints, &ai);
+	if (err) {
+		fprintf(stderr, "tlsnoop: cannot resolve '%s': %s\n", host->host, gai_strerror(err));
+		return 0;
+	}
+	for (a = ai; a && n < max; a = a->ai_next) {
+		if (a->ai_addrlen > sizeof(out[n].addr))
+			continue;
+		out[n] = *host;
+		set_address(&out[n], a->ai_addr, a->ai_addrlen);
+		for (i = 0; i < n && strcmp(out[i].addr_text, out[n].addr_text); i++)
+			;
+		n += i == n;
+	}
+	freeaddrinfo(ai);
+	if (!n)
+		fprintf(stderr, "tlsnoop: '%s' resolved to no address to connect to\n", host->host);
+	return n;
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -664,43 +690,100 @@ static void report_free(struct check_report *r)
 	cert_chain_release(&r->chain);
 	for (i = 0; i < SNI_CASES; i++)
 		cert_put(r->sni[i].leaf);
-	check_trace_free(r->trace);
-	free(r->trace);
 	free(r);
+}
+
+/* One address's check: its report, or NULL after a one-line error. */
+static struct check_report *check_address(const struct check_options *o,
+					  const struct check_target *target, int n_addresses,
+					  struct cert_cache *certs, struct check_trace *trace)
+{
+	struct check_report *r = calloc(1, sizeof(*r));
+	struct check_run run = { .r = r };
+	struct probe_offer offer = {};
+	struct probe_result first;
+	int i;
+
+	if (!r) {
+		fprintf(stderr, "tlsnoop: %s\n", strerror(ENOMEM));
+		return NULL;
+	}
+	r->target = *target;
+	r->n_addresses = n_addresses;
+	r->all_addresses = o->all_addresses;
+	r->trace = trace;
+	snprintf(r->name, sizeof(r->name), "%s", o->servername ?: r->target.host);
+	snprintf(r->libssl, sizeof(r->libssl), "%s", OpenSSL_version(OPENSSL_VERSION));
+	r->trust = o->cafile ?: "system";
+	r->at = time(NULL);
+	for (i = 0; i < CHECK_VERSIONS; i++)
+		r->versions[i].version = check_versions[i];
+	run.sni = is_address(r->name) ? NULL : r->name;
+	run.pc.certs = certs;
+	run.pc.target = &r->target;
+	run.pc.timeout_ms = o->timeout_sec * 1000;
+	run.pc.cafile = o->cafile;
+	clock_gettime(CLOCK_MONOTONIC, &run.pc.deadline);
+	run.pc.deadline.tv_sec += o->max_time_sec;
+
+	/* Nobody there, no TLS, or too slow: one line, before anything else. */
+	offer.sni = run.sni;
+	offer.keep_chain = true;
+	offer.status_request = true;
+	probe_run(&run.pc, &offer, &first);
+	if (probe_status_fatal(first.status)) {
+		fprintf(stderr, "tlsnoop: %s (%s): %s\n", o->target, r->target.addr_text,
+			first.detail);
+		goto fail;
+	}
+	run_probes(&run, o, &first);
+	cert_chain_release(&first.chain);
+	/* A server that resets or alerts whatever it is offered. */
+	if (!any_accepted(r) && !r->out_of_time) {
+		fprintf(stderr, "tlsnoop: %s (%s): no protocol version accepted; first answer: "
+			"%s\n", o->target, r->target.addr_text, first.detail);
+		goto fail;
+	}
+	return r;
+fail:
+	report_free(r);
+	return NULL;
 }
 
 int check_main(int argc, char **argv)
 {
+	struct check_target host = {}, *addrs = NULL;
+	struct check_report **reports = NULL;
+	struct check_trace *trace = NULL;
+	struct cert_cache *certs = NULL;
 	struct check_options o;
-	struct check_run run = {};
-	struct check_report *r;
-	struct probe_result first;
-	struct probe_offer offer = {};
 	OSSL_PROVIDER *legacy = NULL;
 	X509_STORE *store;
-	int i, err = 1;
+	int i, n_addrs, n_checked, n_reports = 0, err = 1;
 
 	check_options_parse(&o, argc, argv);
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		fprintf(stderr, "tlsnoop: %s\n", strerror(ENOMEM));
-		return 1;
-	}
-	if (check_parse_target(o.target, r->target.host, sizeof(r->target.host),
-			       &r->target.port))
+	if (check_parse_target(o.target, host.host, sizeof(host.host), &host.port))
 		usage_error("bad target '%s': expected HOST[:PORT], PORT 1-65535, an IPv6 "
 			    "address in brackets with a port, e.g. lb.example.com:443 or "
 			    "[2001:db8::1]:443", o.target);
-	if (resolve(&r->target))
+	addrs = calloc(CHECK_ADDRESSES_MAX, sizeof(*addrs));
+	reports = calloc(CHECK_ADDRESSES_MAX, sizeof(*reports));
+	if (!addrs || !reports) {
+		fprintf(stderr, "tlsnoop: %s\n", strerror(ENOMEM));
 		goto out;
+	}
+	n_addrs = resolve(&host, addrs, CHECK_ADDRESSES_MAX);
+	if (!n_addrs)
+		goto out;
+	n_checked = o.all_addresses ? n_addrs : 1;
 	/* A bad trace is said before anything is contacted. */
 	if (o.trace) {
-		r->trace = calloc(1, sizeof(*r->trace));
-		if (!r->trace) {
+		trace = calloc(1, sizeof(*trace));
+		if (!trace) {
 			fprintf(stderr, "tlsnoop: %s\n", strerror(ENOMEM));
 			goto out;
 		}
-		if (check_trace_read(r->trace, o.trace, &o.policies, &r->target))
+		if (check_trace_read(trace, o.trace, &o.policies, &addrs[0]))
 			goto out;
 	}
 	store = trust_store(o.cafile);
@@ -709,58 +792,46 @@ int check_main(int argc, char **argv)
 			o.cafile ?: "the system's trust store");
 		goto out;
 	}
-	run.pc.certs = cert_cache_new(CERT_CACHE_DEFAULT, store);
-	if (!run.pc.certs) {
+	certs = cert_cache_new(CERT_CACHE_DEFAULT, store);
+	if (!certs) {
 		fprintf(stderr, "tlsnoop: %s\n", strerror(ENOMEM));
 		goto out;
 	}
 	/* The legacy provider, where there is one, lets libssl offer old suites. */
 	legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
-	snprintf(r->name, sizeof(r->name), "%s", o.servername ?: r->target.host);
-	snprintf(r->libssl, sizeof(r->libssl), "%s", OpenSSL_version(OPENSSL_VERSION));
-	r->trust = o.cafile ?: "system";
-	r->at = time(NULL);
-	for (i = 0; i < CHECK_VERSIONS; i++)
-		r->versions[i].version = check_versions[i];
-	run.r = r;
-	run.sni = is_address(r->name) ? NULL : r->name;
-	run.pc.target = &r->target;
-	run.pc.timeout_ms = o.timeout_sec * 1000;
-	run.pc.cafile = o.cafile;
-	clock_gettime(CLOCK_MONOTONIC, &run.pc.deadline);
-	run.pc.deadline.tv_sec += o.max_time_sec;
+	err = 0;
+	for (i = 0; i < n_checked; i++) {
+		struct check_report *r = check_address(&o, &addrs[i], n_addrs, certs, trace);
 
-	/* Nobody there, no TLS, or too slow: one line, before anything else. */
-	offer.sni = run.sni;
-	offer.keep_chain = true;
-	offer.status_request = true;
-	probe_run(&run.pc, &offer, &first);
-	if (probe_status_fatal(first.status)) {
-		fprintf(stderr, "tlsnoop: %s (%s): %s\n", o.target, r->target.addr_text,
-			first.detail);
-		goto out;
+		if (!r) {
+			err = 1;
+			continue;
+		}
+		reports[n_reports++] = r;
+		if (o.json)
+			check_print_json(stdout, r);
+		else
+			check_print_text(stdout, r);
+		if (r->out_of_time) {
+			fprintf(stderr, "tlsnoop: %s (%s): the check's time ran out after %u s "
+				"(--max-time); what was not checked is marked\n", o.target,
+				r->target.addr_text, o.max_time_sec);
+			err = 1;
+		}
 	}
-	run_probes(&run, &o, &first);
-	cert_chain_release(&first.chain);
-	/* A server that resets or alerts whatever it is offered. */
-	if (!any_accepted(r) && !r->out_of_time) {
-		fprintf(stderr, "tlsnoop: %s (%s): no protocol version accepted; first answer: "
-			"%s\n", o.target, r->target.addr_text, first.detail);
-		goto out;
-	}
-	if (o.json)
-		check_print_json(stdout, r);
-	else
-		check_print_text(stdout, r);
-	err = fflush(stdout) ? 1 : 0;
-	if (r->out_of_time) {
-		fprintf(stderr, "tlsnoop: %s: the check's time ran out after %u s (--max-time); "
-			"what was not checked is marked\n", o.target, o.max_time_sec);
+	if (!o.json && n_reports > 1)
+		check_print_comparison(stdout, (const struct check_report *const *)reports,
+				       n_reports);
+	if (fflush(stdout))
 		err = 1;
-	}
 out:
-	cert_cache_free(run.pc.certs);
-	report_free(r);
+	for (i = 0; i < n_reports; i++)
+		report_free(reports[i]);
+	free(reports);
+	free(addrs);
+	check_trace_free(trace);
+	free(trace);
+	cert_cache_free(certs);
 	OSSL_PROVIDER_unload(legacy);
 	return err;
 }

@@ -392,6 +392,9 @@ void check_print_text(FILE *out, const struct check_report *r)
 	fprintf(out, " (%s), name ", r->target.addr_text);
 	text_escape_spaced(out, r->name, strlen(r->name));
 	fprintf(out, ", with %s\n", r->libssl);
+	if (r->n_addresses > 1)
+		fprintf(out, "  one of the %d addresses the host resolves to%s\n", r->n_addresses,
+			r->all_addresses ? "" : " (--all-addresses checks each)");
 	text_versions(out, r);
 	text_suites(out, r);
 	text_groups(out, r);
@@ -623,6 +626,7 @@ void check_print_json(FILE *out, const struct check_report *r)
 	json_str(&j, "address", r->target.addr_text);
 	json_uint(&j, "port", r->target.port);
 	json_bytes(&j, "name", r->name, strlen(r->name));
+	json_uint(&j, "addresses_resolved", r->n_addresses);
 	json_close(&j, '}');
 	json_str(&j, "libssl", r->libssl);
 	json_date(&j, "checked_at", r->at);
@@ -639,4 +643,111 @@ void check_print_json(FILE *out, const struct check_report *r)
 	if (r->trace)
 		json_trace(&j, r->trace);
 	json_end(&j);
+}
+
+/* ---------------------------------------------------------------- addresses compared */
+
+static bool same_list(const __u16 *a, int na, const __u16 *b, int nb)
+{
+	int i, k;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		for (k = 0; k < nb && a[i] != b[k]; k++)
+			;
+		if (k == nb)
+			return false;
+	}
+	return true;
+}
+
+static bool same_versions(const struct check_report *a, const struct check_report *b)
+{
+	int i;
+
+	for (i = 0; i < CHECK_VERSIONS; i++)
+		if ((a->versions[i].verdict == VERSION_ACCEPTED) !=
+		    (b->versions[i].verdict == VERSION_ACCEPTED))
+			return false;
+	return true;
+}
+
+/* Lists per version, as sets: 0 suites, 1 groups, 2 signature schemes. */
+static bool same_lists(const struct check_report *a, const struct check_report *b, int which)
+{
+	const struct version_report *x, *y;
+	int i;
+
+	for (i = 0; i < CHECK_VERSIONS; i++) {
+		x = &a->versions[i];
+		y = &b->versions[i];
+		if (!(which == 0 ? same_list(x->suites, x->n_suites, y->suites, y->n_suites) :
+		      which == 1 ? same_list(x->groups, x->n_groups, y->groups, y->n_groups) :
+		      same_list(x->sigalgs, x->n_sigalgs, y->sigalgs, y->n_sigalgs)))
+			return false;
+	}
+	return true;
+}
+
+static const __u8 *leaf_sha256(const struct check_report *r)
+{
+	return r->chain.n ? r->chain.cert[0]->sha256 : NULL;
+}
+
+static bool same_leaf(const struct check_report *a, const struct check_report *b)
+{
+	const __u8 *x = leaf_sha256(a), *y = leaf_sha256(b);
+
+	return x && y ? !memcmp(x, y, 32) : x == y;
+}
+
+void check_print_comparison(FILE *out, const struct check_report *const *r, int n)
+{
+	static const char *const aspects[] = {
+		"versions", "cipher suites", "groups", "signature algorithms", "certificate",
+		"verification", "OCSP stapling", "ALPN", "secure renegotiation",
+		"TLS_FALLBACK_SCSV",
+	};
+	bool differs[sizeof(aspects) / sizeof(aspects[0])] = {};
+	const struct check_report *a = r[0], *b;
+	char label[16], versions[48];
+	const __u8 *sha;
+	size_t k, len;
+	int i, v, any = 0;
+
+	fprintf(out, "\nAddresses compared (%d checked)\n", n);
+	for (i = 0; i < n; i++) {
+		b = r[i];
+		for (v = 0, len = 0, versions[0] = '\0'; v < CHECK_VERSIONS; v++)
+			if (b->versions[v].verdict == VERSION_ACCEPTED && len < sizeof(versions))
+				len += snprintf(versions + len, sizeof(versions) - len, "%s%s",
+						len ? " " : "", version_label(b->versions[v].version,
+									      label, sizeof(label)));
+		fprintf(out, "  %-24s %-32s", b->target.addr_text, versions);
+		sha = leaf_sha256(b);
+		fputs(" leaf sha256 ", out);
+		for (k = 0; sha && k < 8; k++)
+			fprintf(out, "%02X", sha[k]);
+		fprintf(out, "%s  %s%s\n", sha ? "..." : "none",
+			b->chain.n && b->verify == X509_V_OK ? "verifies" : "does not verify",
+			b->features.ocsp.stapled ? ", OCSP stapled" : "");
+		differs[0] |= !same_versions(a, b);
+		differs[1] |= !same_lists(a, b, 0);
+		differs[2] |= !same_lists(a, b, 1);
+		differs[3] |= !same_lists(a, b, 2);
+		differs[4] |= !same_leaf(a, b);
+		differs[5] |= (a->verify == X509_V_OK) != (b->verify == X509_V_OK);
+		differs[6] |= a->features.ocsp.stapled != b->features.ocsp.stapled;
+		differs[7] |= strcmp(a->alpn.chosen, b->alpn.chosen) != 0;
+		differs[8] |= a->features.secure_renegotiation != b->features.secure_renegotiation;
+		differs[9] |= a->features.fallback_scsv != b->features.fallback_scsv;
+	}
+	fputs("  differ in:", out);
+	for (k = 0; k < sizeof(aspects) / sizeof(aspects[0]); k++)
+		if (differs[k])
+			fprintf(out, "%s %s", any++ ? "," : "", aspects[k]);
+	fputs(any ? "\n" : " nothing checked (versions, suites, groups, signature algorithms, "
+	      "certificate, verification, OCSP stapling, ALPN, renegotiation, fallback SCSV)\n",
+	      out);
 }

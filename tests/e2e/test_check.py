@@ -40,6 +40,11 @@ NS_SRV = "tlsn-chk-srv"
 NS_CLI = "tlsn-chk-cli"
 SRV4 = "198.19.77.1"
 CLI4 = "198.19.77.2"
+SRV4_B = "198.19.77.3"  # a second address of the servers' namespace
+# A name with both addresses, for the client namespace only (ip netns exec bind-mounts
+# /etc/netns/NAME/hosts over /etc/hosts).
+MULTI_NAME = "multi.test"
+NETNS_ETC = Path("/etc/netns") / "tlsn-chk-cli"
 
 # The listeners, each with what it is configured to accept.
 P_WIDE = 443        # nginx: TLS 1.0-1.3, server order, tickets; lab.test by SNI, else other.test
@@ -86,6 +91,12 @@ NGINX_HTTP = """
         ssl_certificate {d}/expired.test.crt;
         ssl_certificate_key {d}/expired.test.key;
         location / {{ return 200 "expired\\n"; }}
+    }}
+    server {{
+        listen {ip_b}:{wide} ssl;
+        ssl_protocols TLSv1.2;
+        ssl_certificate {d}/expired.test.crt;
+        ssl_certificate_key {d}/expired.test.key;
     }}
     server {{
         listen {ip}:{http};
@@ -164,6 +175,10 @@ def lab(tmp_path_factory):
             sh(["ip", "netns", "add", ns])
             sh(["ip", "-n", ns, "link", "set", "lo", "up"])
         veth_pair((NS_SRV, "veth-chksrv", SRV4), (NS_CLI, "veth-chkcli", CLI4))
+        sh(["ip", "-n", NS_SRV, "addr", "add", SRV4_B + "/24", "dev", "veth-chksrv"])
+        NETNS_ETC.mkdir(parents=True, exist_ok=True)
+        (NETNS_ETC / "hosts").write_text("%s %s\n%s %s\n" % (SRV4, MULTI_NAME, SRV4_B,
+                                                           MULTI_NAME))
         sh([LAB_SH, "pki", d], timeout=60)
         # other.test's OCSP response, "good", from its CA's database, for nginx to staple.
         ca = d / "other-ca.d"
@@ -171,7 +186,7 @@ def lab(tmp_path_factory):
             ca / "ca.key", "-CA", ca / "ca.crt", "-issuer", ca / "ca.crt", "-cert",
             d / "other.test.crt", "-respout", d / "other.test.ocsp", "-ndays", "2"])
         conf = nginx_conf(d, NGINX_HTTP.format(
-            d=d, ip=SRV4, wide=P_WIDE, tls12=P_TLS12, http=P_HTTP, wide_ciphers=WIDE_CIPHERS,
+            d=d, ip=SRV4, ip_b=SRV4_B, wide=P_WIDE, tls12=P_TLS12, http=P_HTTP, wide_ciphers=WIDE_CIPHERS,
             tls12_ciphers=TLS12_CIPHERS))
         (d / "haproxy.cfg").write_text(HAPROXY_CFG.format(
             d=d, ip=SRV4, port=P_MTLS, ciphers=MTLS_CIPHERS, suites=MTLS_SUITES))
@@ -197,6 +212,7 @@ def lab(tmp_path_factory):
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
         del_netns((NS_SRV, NS_CLI))
+        shutil.rmtree(NETNS_ETC, ignore_errors=True)
 
 
 def cli(argv, timeout=120):
@@ -561,3 +577,32 @@ def test_check_needs_no_root(lab):
              "%s:%d" % (SRV4, P_TLS12), "--json"])
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["versions"][3]["verdict"] == "accepted"
+
+
+# ---------------------------------------------------------------- several addresses
+def test_first_address_only_by_default(lab):
+    r = cli([BIN, "check", MULTI_NAME, "--servername", "lab.test", "--json"])
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["target"]["address"] == "%s:443" % SRV4
+    assert report["target"]["addresses_resolved"] == 2
+    text = cli([BIN, "check", MULTI_NAME, "--servername", "lab.test"]).stdout.decode()
+    assert "one of the 2 addresses the host resolves to (--all-addresses checks each)" in text
+
+
+def test_all_addresses_compared(lab):
+    r = cli([BIN, "check", MULTI_NAME, "--servername", "lab.test", "--all-addresses", "--json"])
+    assert r.returncode == 0, r.stderr
+    reports = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert [x["target"]["address"] for x in reports] == ["%s:443" % SRV4, "%s:443" % SRV4_B]
+    a, b = ({v["version"] for v in x["versions"] if v["verdict"] == "accepted"}
+            for x in reports)
+    assert a == {"1.0", "1.1", "1.2", "1.3"} and b == {"1.2"}
+    assert reports[1]["certificate"]["chain"][0]["subject"] == "CN=expired.test"
+    text = cli([BIN, "check", MULTI_NAME, "--servername", "lab.test", "--all-addresses",
+                "--cafile", lab / "ca.crt"])
+    out = text.stdout.decode()
+    assert text.returncode == 0 and out.count("tlsnoop check multi.test (") == 2, out
+    compared = out[out.index("Addresses compared (2 checked)"):]
+    assert SRV4 + ":443" in compared and SRV4_B + ":443" in compared
+    assert re.search(r"differ in: versions, cipher suites, .*certificate, verification", compared)
