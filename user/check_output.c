@@ -133,21 +133,31 @@ static void text_suites(FILE *out, const struct check_report *r)
 	}
 }
 
+/* A version's line of names tried one at a time: those taken, and how many
+ * were tried. */
+static void text_tried(FILE *out, const struct version_report *v, const __u16 *ids, int n,
+		       int tried, const char *(*name_of)(__u16, char *, size_t), const char *none)
+{
+	char label[16], buf[24];
+	int k;
+
+	fprintf(out, "  %-9s", version_label(v->version, label, sizeof(label)));
+	for (k = 0; k < n; k++)
+		fprintf(out, " %s", name_of(ids[k], buf, sizeof(buf)));
+	fprintf(out, "%s (%d tried)\n", n ? "" : none, tried);
+}
+
 static void text_groups(FILE *out, const struct check_report *r)
 {
 	const struct version_report *v;
-	char label[16], buf[24];
-	int i, g;
+	int i;
 
 	fputs("\nGroups accepted\n", out);
 	for (i = 0; i < CHECK_VERSIONS; i++) {
 		v = &r->versions[i];
-		if (v->verdict != VERSION_ACCEPTED || !v->n_groups_tested)
-			continue;
-		fprintf(out, "  %-9s", version_label(v->version, label, sizeof(label)));
-		for (g = 0; g < v->n_groups; g++)
-			fprintf(out, " %s", tls_group_name(v->groups[g], buf, sizeof(buf)));
-		fprintf(out, "%s (%d tried)\n", v->n_groups ? "" : " none", v->n_groups_tested);
+		if (v->verdict == VERSION_ACCEPTED && v->n_groups_tested)
+			text_tried(out, v, v->groups, v->n_groups, v->n_groups_tested,
+				   tls_group_name, " none");
 	}
 	if (!r->n_pq_known)
 		fprintf(out, "  hybrid post-quantum groups: not testable, %s knows none\n", r->libssl);
@@ -156,20 +166,15 @@ static void text_groups(FILE *out, const struct check_report *r)
 static void text_sigalgs(FILE *out, const struct check_report *r)
 {
 	const struct version_report *v;
-	char label[16], buf[24];
-	int i, k;
+	int i;
 
 	fputs("\nSignature algorithms the server signs with (each offered alone)\n", out);
 	for (i = 0; i < CHECK_VERSIONS; i++) {
 		v = &r->versions[i];
-		if (v->verdict != VERSION_ACCEPTED || !v->n_sigalgs_tested)
-			continue;
-		fprintf(out, "  %-9s", version_label(v->version, label, sizeof(label)));
-		for (k = 0; k < v->n_sigalgs; k++)
-			fprintf(out, " %s", tls_sigalg_name(v->sigalgs[k], buf, sizeof(buf)));
-		fprintf(out, "%s (%d tried)\n", v->n_sigalgs ? "" :
-			(v->version < TLS1_3_VERSION ? " none (no ECDHE or DHE suite signed)" : " none"),
-			v->n_sigalgs_tested);
+		if (v->verdict == VERSION_ACCEPTED && v->n_sigalgs_tested)
+			text_tried(out, v, v->sigalgs, v->n_sigalgs, v->n_sigalgs_tested,
+				   tls_sigalg_name, v->version < TLS1_3_VERSION ?
+				   " none (no ECDHE or DHE suite signed)" : " none");
 	}
 }
 

@@ -92,16 +92,6 @@ static __u16 id_list(struct json_object *arr, int (*id_of)(const char *, __u16 *
 	return k;
 }
 
-static bool in_list(const __u16 *list, __u16 n, __u16 v)
-{
-	__u16 i;
-
-	for (i = 0; i < n; i++)
-		if (list[i] == v)
-			return true;
-	return false;
-}
-
 /* What a JA4 is made of (letters, digits, '_'): nothing else is kept. */
 static bool ja4_plausible(const char *s)
 {
@@ -147,8 +137,9 @@ static void hello_fields(struct json_object *root, struct trace_event *t)
 	if (list)
 		h->n_sigalgs = id_list(list, tls_sigalg_id, h->sigalgs, HELLO_LIST_MAX,
 				       &h->lists_cut);
-	if (in_list(h->exts, h->n_exts, EXT_SUPPORTED_VERSIONS))
-		ch->flags |= HELLO_HAS_SUPP_VERSIONS;
+	for (i = 0; i < h->n_exts; i++)
+		if (h->exts[i] == EXT_SUPPORTED_VERSIONS)
+			ch->flags |= HELLO_HAS_SUPP_VERSIONS;
 	list = member(client, "supported_versions", json_type_array);
 	for (i = 0; list && i < json_object_array_length(list); i++) {
 		s = json_object_get_string(json_object_array_get_idx(list, i));
