@@ -63,6 +63,7 @@ suite "ClientHello fuzzer smoke run (1M executions)" tests/fuzz/run.sh 1000000 f
 suite "ring-buffer records fuzzer smoke run (300k executions)" \
 	tests/fuzz/run.sh 300000 fuzz_records
 suite "capture reader fuzzer smoke run (10k executions)" tests/fuzz/run.sh 10000 fuzz_capture
+suite "check --trace reader fuzzer smoke run (20k executions)" tests/fuzz/run.sh 20000 fuzz_trace
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
 # tlsnoop -r's programs, built for the host, against the kernel's: every
 # capture of ../shared/corpus (on its servers' ports) and the benchmark's seed.
