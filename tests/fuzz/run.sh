@@ -48,7 +48,7 @@ if [ "$target" = fuzz_trace ]; then
 		./tlsnoop -r "$c" -p 443,8443 --json 2>/dev/null | head -c "$max_len" \
 			>"$out/seeds-trace/$(basename "$c").json"
 	done
-	find "$out/seeds-trace" -empty -delete
+	find "$out/seeds-trace" -type f -empty -delete
 fi
 [ -f "tests/fuzz/$name.dict" ] && extra+=(-dict="tests/fuzz/$name.dict")
 "$out/$target" -runs="$runs" -max_len="$max_len" ${extra[@]+"${extra[@]}"} \
