@@ -23,7 +23,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import struct
 import subprocess
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CLI6, EVENT_WAIT_S, LAB_ONLY, REPO, SRV4, SRV6, SRV_NS, Tlsnoop, get
+from test_cli import stop
 from test_e2e import curl, pyclient, s_client
 
 TLSNOOP = Path(os.environ.get("TLSNOOP_BIN", REPO / "tlsnoop"))
@@ -176,16 +176,6 @@ def start_tcpdump(path, log):
                         pytrace=False)
         time.sleep(0.05)
     return p
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def drive_clients(lab):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import BIN, REPO, del_netns, nginx_conf, require_root_and_tlsnoop
+from test_cli import BIN, REPO, del_netns, nginx_conf, require_root_and_tlsnoop, stop
 
 PYTHON = "/usr/bin/python3"
 
@@ -41,7 +41,6 @@ CLI_BASE = "198.19.42."
 CLI_FIRST = 10
 
 ATTACH_WAIT_S = 15.0
-STOP_WAIT_S = 10.0
 EVENT_WAIT_S = 8.0
 
 # The policies as a server is configured with them (docs/policies.md): nginx's
@@ -137,17 +136,6 @@ def run(argv, timeout=15, check=True):
     return r
 
 
-
-
-def stop(proc, sig=signal.SIGINT):
-    if proc.poll() is None:
-        proc.send_signal(sig)
-        try:
-            proc.wait(timeout=STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode
 
 
 @pytest.fixture(scope="module")
