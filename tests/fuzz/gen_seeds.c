@@ -132,6 +132,18 @@ struct outcome {
 	const char *hist;
 };
 
+/* A history with a Certificate ('x') is TLS 1.2's: its flights come as
+ * REC_FLIGHT records; one with a CertificateRequest ('r') is mutual. */
+static bool has_flights(const struct outcome *o)
+{
+	return strchr(o->hist, 'x') != NULL;
+}
+
+static bool is_mutual(const struct outcome *o)
+{
+	return strchr(o->hist, 'r') != NULL;
+}
+
 static const struct outcome outcomes[] = {
 	{ "established", END_ESTABLISHED, 0, 0, 0, SIDE_NONE, 0, true, "CsiddddIDd" },
 	{ "protocol-version", END_ALERT, ALERT_SEEN, SIDE_SERVER, 70, SIDE_NONE, 0, false, "Cl" },
@@ -236,6 +248,11 @@ static void add_event(const struct flow_key *k, const struct outcome *o, __u64 t
 		f->sh.flags = SERVER_HELLO_SEEN;
 		f->sh.version = 0x0304;
 		f->sh.cipher = 0x1302;
+		if (has_flights(o)) {
+			f->sh.flags |= SERVER_CERT | (is_mutual(o) ? SERVER_CERT_REQUEST : 0);
+			f->sh.version = 0x0303;
+			f->sh.cipher = 0xc02f;
+		}
 		f->sh.alpn_len = 2;
 		memcpy(f->sh.alpn, "h2", 2);
 		f->dir[SIDE_CLIENT].enc_records = o->alert_from == SIDE_SERVER ? 3 : 0;
@@ -247,6 +264,42 @@ static void add_event(const struct flow_key *k, const struct outcome *o, __u64 t
 	f->alert.code = o->alert_code;
 	f->alert.record_len = o->alert_flags & ALERT_ENCRYPTED ? 19 : 2;
 	add_record(&e, sizeof(e), NULL, 0);
+}
+
+/* A side's flight, as the kernel copies it: in two records, the second first. */
+static void add_flight(const struct flow_key *k, int side, const __u8 *bytes, size_t len)
+{
+	struct flight_rec rec = { .type = REC_FLIGHT, .key = *k, .side = side };
+	size_t half = len / 2;
+
+	rec.offset = half;
+	rec.len = len - half;
+	add_record(&rec, sizeof(rec), bytes + half, rec.len);
+	rec.offset = 0;
+	rec.len = half;
+	add_record(&rec, sizeof(rec), bytes, half);
+}
+
+static void add_flights(const struct flow_key *k, const struct outcome *o)
+{
+	static struct tlsbuf b;
+	bool mutual = is_mutual(o);
+	struct tlsb_sh s;
+
+	tlsb_sh_init(&s, 0x0303);
+	s.cipher = 0xc02f;
+	b.len = 0;
+	tlsb_server_hello(&b, &s);
+	tlsb_certificate(&b, 300, 2);
+	if (mutual)
+		tlsb_certificate_request(&b);
+	tlsb_server_hello_done(&b);
+	add_flight(k, SIDE_SERVER, b.b, b.len);
+	if (!mutual)
+		return;
+	b.len = 0;
+	tlsb_certificate(&b, 200, 1);
+	add_flight(k, SIDE_CLIENT, b.b, b.len);
 }
 
 /* A connection whose first bytes were not TLS: no hello, no packets. */
@@ -274,6 +327,8 @@ static void add_connection(size_t i)
 
 	add_packets(&k, h, t);
 	add_record(&rec, sizeof(rec), h->b, h->len);
+	if (has_flights(&outcomes[i]))
+		add_flights(&k, &outcomes[i]);
 	add_event(&k, &outcomes[i], t);
 }
 
