@@ -24,6 +24,8 @@ struct check_trace;
 #define CHECK_SUITES_MAX	160	/* accepted per version */
 #define CHECK_GROUPS_MAX	64	/* groups the local libssl knows */
 #define CHECK_SIGALGS_MAX	32	/* signature schemes the local libssl knows */
+#define CHECK_RAW_CANDIDATES	512	/* suites offered by hellos of our own */
+#define RAW_HELLO_MAX		2048	/* one such hello: 64 suites, a name, extensions */
 #define CHECK_TIMEOUT_DEFAULT	5	/* seconds, each probe */
 #define CHECK_MAX_TIME_DEFAULT	120	/* seconds, the whole check */
 
@@ -116,10 +118,29 @@ bool probe_out_of_time(const struct probe_ctx *ctx);
 /* An SSL_CTX as probes make it, for asking libssl what it can offer. */
 SSL_CTX *probe_ssl_ctx(__u16 version);
 
-/* A ServerHello's handshake message (type byte first): the version it
- * selects (supported_versions included) and its cipher suite. 0 on
- * success, 1 for a HelloRetryRequest, -1 when malformed. */
-int parse_server_hello(const __u8 *msg, size_t len, __u16 *version, __u16 *cipher);
+/* What a ServerHello says. */
+struct server_hello_facts {
+	__u16 version;		/* selected, supported_versions included */
+	__u16 cipher;
+	bool renegotiation_info;	/* RFC 5746: secure renegotiation */
+};
+
+/* A ServerHello's handshake message (type byte first). 0 on success, 1
+ * for a HelloRetryRequest, -1 when malformed. */
+int parse_server_hello(const __u8 *msg, size_t len, struct server_hello_facts *sh);
+/* A ClientHello record of our own at `version` (SSL 3.0-TLS 1.2) offering
+ * `n` suites, with SNI when sni is a name (check_raw.c): its length, 0 if
+ * it does not fit. */
+size_t raw_client_hello(__u8 *out, size_t size, __u16 version, const __u16 *suites, int n,
+			const char *sni);
+/* The server's first bytes: a ServerHello (its version and suite) or an
+ * alert into res; 1 while more bytes are needed, 0 when res is decided. */
+int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res);
+/* Send a hello of raw_client_hello()'s and read the answer, bounded as
+ * probe_run() is; the handshake goes no further. */
+void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len,
+	       struct probe_result *res);
+
 /* The signature scheme of a TLS 1.2 ServerKeyExchange (of an ECDHE suite,
  * else DHE) or of a CertificateVerify (TLS 1.3), type byte first; 0 when it
  * has none or is malformed. */
@@ -133,7 +154,6 @@ enum version_verdict {
 	VERSION_NOT_CHECKED,	/* out of time (first: what a report starts with) */
 	VERSION_ACCEPTED,
 	VERSION_REFUSED,	/* detail says how */
-	VERSION_NOT_TESTABLE,	/* this libssl cannot offer it */
 };
 
 enum cipher_order {
@@ -148,6 +168,8 @@ struct version_report {
 	char detail[160];
 	int n_suites;
 	__u16 suites[CHECK_SUITES_MAX];	/* server order when it has one */
+	bool suite_raw[CHECK_SUITES_MAX];	/* seen by a hello of our own only */
+	bool raw_only;		/* accepted with such suites only: libssl cannot talk at it */
 	enum cipher_order order;
 	int n_groups_tested;
 	int n_groups;
@@ -257,6 +279,13 @@ void check_probe(struct check_run *run, const struct probe_offer *offer,
 /* Each signature scheme the local libssl knows, offered alone at v's
  * version (TLS 1.2, 1.3): those the server signs with. */
 void check_sigalgs(struct check_run *run, struct version_report *v);
+/* The suites of v's version that libssl cannot offer (those not in known),
+ * by hellos of our own, placed in the server's order; first gets the
+ * answer to the first hello. The number found. */
+int check_raw_suites(struct check_run *run, struct version_report *v, const __u16 *known,
+		     int n_known, struct probe_result *first);
+/* v was accepted in a libssl handshake: the probes made with libssl apply. */
+bool libssl_accepted(const struct version_report *v);
 /* Secure renegotiation and TLS_FALLBACK_SCSV, from the versions accepted. */
 void check_features(struct check_run *run);
 

@@ -317,6 +317,16 @@ static void join_names(const SSL_CIPHER *const *c, int n, char *out, size_t size
 				SSL_CIPHER_get_name(c[i]));
 }
 
+/* How the server refused v's version, said from the probe's result. */
+static void refusal(struct version_report *v, const struct probe_result *res)
+{
+	if (res->status == PROBE_HELLO)
+		snprintf(v->detail, sizeof(v->detail), "the server answered with %s",
+			 tls_version_name(res->version) ?: "an unknown version");
+	else
+		snprintf(v->detail, sizeof(v->detail), "%s", res->detail);
+}
+
 /* Offer `n` suites at v's version: the suite the server picks, 0 for none. */
 static __u16 pick_suite(struct check_run *run, const struct version_report *v,
 			const SSL_CIPHER *const *c, int n)
@@ -400,6 +410,7 @@ static void enumerate_groups(struct check_run *run, struct version_report *v,
 	SSL_CTX_free(sctx);
 }
 
+/* One handshake at v's version with every suite libssl has there. */
 static void check_version(struct check_run *run, struct version_report *v)
 {
 	const SSL_CIPHER *c[CHECK_SUITES_MAX];
@@ -410,8 +421,9 @@ static void check_version(struct check_run *run, struct version_report *v)
 	int n = local_suites(v->version, c, CHECK_SUITES_MAX);
 
 	if (!n) {
-		v->verdict = VERSION_NOT_TESTABLE;
-		snprintf(v->detail, sizeof(v->detail), "not testable: %s cannot offer it",
+		/* Hellos of our own try it (enumerate_raw_suites). */
+		v->verdict = VERSION_REFUSED;
+		snprintf(v->detail, sizeof(v->detail), "%s cannot offer it",
 			 OpenSSL_version(OPENSSL_VERSION));
 		return;
 	}
@@ -426,11 +438,37 @@ static void check_version(struct check_run *run, struct version_report *v)
 		return;
 	}
 	v->verdict = run->r->out_of_time ? VERSION_NOT_CHECKED : VERSION_REFUSED;
-	if (res.status == PROBE_HELLO)
-		snprintf(v->detail, sizeof(v->detail), "the server answered with %s",
-			 tls_version_name(res.version) ?: "an unknown version");
-	else
-		snprintf(v->detail, sizeof(v->detail), "%s", res.detail);
+	refusal(v, &res);
+}
+
+/*
+ * The suites libssl cannot offer at v's version (TLS 1.2 and below), by
+ * hellos of our own, as nmap finds them: a version refused to libssl may
+ * be accepted with them alone.
+ */
+static void enumerate_raw_suites(struct check_run *run, struct version_report *v)
+{
+	const SSL_CIPHER *c[CHECK_SUITES_MAX];
+	__u16 known[CHECK_SUITES_MAX];
+	struct probe_result first;
+	int n = local_suites(v->version, c, CHECK_SUITES_MAX), i;
+	bool libssl_cannot = !n;
+
+	for (i = 0; i < n; i++)
+		known[i] = SSL_CIPHER_get_protocol_id(c[i]);
+	if (check_raw_suites(run, v, known, n, &first)) {
+		if (v->verdict != VERSION_ACCEPTED) {
+			v->verdict = VERSION_ACCEPTED;
+			v->raw_only = true;
+			snprintf(v->detail, sizeof(v->detail),
+				 "seen in ServerHellos only: %s cannot offer its suites",
+				 OpenSSL_version(OPENSSL_VERSION));
+		}
+	} else if (run->r->out_of_time && v->verdict != VERSION_ACCEPTED) {
+		v->verdict = VERSION_NOT_CHECKED;
+	} else if (libssl_cannot) {
+		refusal(v, &first);
+	}
 }
 
 /* The chain as sent with the name, and what is wrong with it. */
@@ -509,13 +547,18 @@ out:
 	SSL_SESSION_free(first.session);
 }
 
+bool libssl_accepted(const struct version_report *v)
+{
+	return v->verdict == VERSION_ACCEPTED && !v->raw_only;
+}
+
 static bool accepted(const struct check_report *r, __u16 version)
 {
 	int i;
 
 	for (i = 0; i < CHECK_VERSIONS; i++)
 		if (r->versions[i].version == version)
-			return r->versions[i].verdict == VERSION_ACCEPTED;
+			return libssl_accepted(&r->versions[i]);
 	return false;
 }
 
@@ -641,12 +684,13 @@ static void run_probes(struct check_run *run, const struct check_options *o,
 		if (r->versions[i].verdict == VERSION_ACCEPTED)
 			enumerate_suites(run, &r->versions[i]);
 	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
-		if (r->versions[i].verdict == VERSION_ACCEPTED &&
-		    r->versions[i].version >= TLS1_2_VERSION)
+		if (r->versions[i].version <= TLS1_2_VERSION)
+			enumerate_raw_suites(run, &r->versions[i]);
+	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
+		if (libssl_accepted(&r->versions[i]) && r->versions[i].version >= TLS1_2_VERSION)
 			enumerate_groups(run, &r->versions[i], groups, n_groups);
 	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
-		if (r->versions[i].verdict == VERSION_ACCEPTED &&
-		    r->versions[i].version >= TLS1_2_VERSION)
+		if (libssl_accepted(&r->versions[i]) && r->versions[i].version >= TLS1_2_VERSION)
 			check_sigalgs(run, &r->versions[i]);
 	if (!r->out_of_time)
 		check_features(run);

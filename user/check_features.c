@@ -71,14 +71,20 @@ void check_sigalgs(struct check_run *run, struct version_report *v)
 	}
 }
 
-/* The highest accepted version at most `max`, or NULL. */
-static const struct version_report *highest_accepted(const struct check_report *r, __u16 max)
+/* The highest accepted version at most `max` (in a libssl handshake, if
+ * libssl_only), or NULL. */
+static const struct version_report *highest_accepted(const struct check_report *r, __u16 max,
+						     bool libssl_only)
 {
+	const struct version_report *v;
 	int i;
 
-	for (i = CHECK_VERSIONS - 1; i >= 0; i--)
-		if (r->versions[i].verdict == VERSION_ACCEPTED && r->versions[i].version <= max)
-			return &r->versions[i];
+	for (i = CHECK_VERSIONS - 1; i >= 0; i--) {
+		v = &r->versions[i];
+		if (v->verdict == VERSION_ACCEPTED && (!libssl_only || !v->raw_only) &&
+		    v->version <= max)
+			return v;
+	}
 	return NULL;
 }
 
@@ -102,14 +108,15 @@ static const struct version_report *version_of(const struct check_report *r, __u
 static void check_fallback(struct check_run *run)
 {
 	struct features_report *f = &run->r->features;
-	const struct version_report *top = highest_accepted(run->r, TLS1_3_VERSION), *lower_v;
+	const struct version_report *top = highest_accepted(run->r, TLS1_3_VERSION, true), *lower_v;
 	struct probe_offer offer = { .sni = run->sni, .fallback_scsv = true };
 	struct probe_result res;
 	const char *lower;
 
 	if (!top || top->version <= TLS1_VERSION) {
-		snprintf(f->fallback_detail, sizeof(f->fallback_detail),
-			 "not testable: this libssl offers no version below the highest accepted");
+		snprintf(f->fallback_detail, sizeof(f->fallback_detail), "not testable: %s",
+			 top ? "this libssl offers no version below the highest accepted" :
+			       "no version accepted in a handshake this libssl can make");
 		return;
 	}
 	offer.version = f->fallback_version = top->version - 1;
@@ -124,6 +131,10 @@ static void check_fallback(struct check_run *run)
 		f->fallback_scsv = ANSWER_NO;
 		snprintf(f->fallback_detail, sizeof(f->fallback_detail),
 			 "a retry at TLS %s was accepted: a downgrade goes unnoticed", lower);
+	} else if (lower_v && lower_v->raw_only) {
+		snprintf(f->fallback_detail, sizeof(f->fallback_detail),
+			 "not testable: TLS %s is accepted only with suites this libssl cannot offer",
+			 lower);
 	} else if (lower_v && lower_v->verdict == VERSION_REFUSED) {
 		snprintf(f->fallback_detail, sizeof(f->fallback_detail),
 			 "not applicable: TLS %s is refused anyway, no downgrade to guard against",
@@ -136,7 +147,7 @@ static void check_fallback(struct check_run *run)
 void check_features(struct check_run *run)
 {
 	struct features_report *f = &run->r->features;
-	const struct version_report *v = highest_accepted(run->r, TLS1_2_VERSION);
+	const struct version_report *v = highest_accepted(run->r, TLS1_2_VERSION, false);
 
 	/* TLS 1.3 has no renegotiation: the answer is at the highest below. */
 	if (v) {

@@ -14,7 +14,6 @@
 static const char *const verdict_names[] = {
 	[VERSION_ACCEPTED] = "accepted",
 	[VERSION_REFUSED] = "refused",
-	[VERSION_NOT_TESTABLE] = "not_testable",
 	[VERSION_NOT_CHECKED] = "not_checked",
 };
 
@@ -129,6 +128,7 @@ static void text_suites(FILE *out, const struct check_report *r)
 			v->order == ORDER_CLIENT ? "client's (not enforced)" : "one suite");
 		for (s = 0; s < v->n_suites; s++)
 			fprintf(out, "    %-50s %s\n", tls_cipher_name(v->suites[s], buf, sizeof(buf)),
+				v->suite_raw[s] ? "(ServerHello only: not in this libssl)" :
 				openssl_suite_name(v->suites[s]) ?: "");
 	}
 }
@@ -425,16 +425,20 @@ static void json_version_fields(struct json *j, __u16 version)
 	json_str(j, "version", tls_version_name(version) ?: "unknown");
 }
 
-static void json_suite(struct json *j, __u16 id)
+/* A suite seen only in the ServerHello to a hello of our own has no
+ * OpenSSL name: this libssl cannot offer it. */
+static void json_suite(struct json *j, __u16 id, bool serverhello_only)
 {
 	char buf[24];
-	const char *openssl = openssl_suite_name(id);
+	const char *openssl = serverhello_only ? NULL : openssl_suite_name(id);
 
 	json_open(j, NULL, '{');
 	json_uint(j, "id", id);
 	json_str(j, "name", tls_cipher_name(id, buf, sizeof(buf)));
 	if (openssl)
 		json_str(j, "openssl", openssl);
+	if (serverhello_only)
+		json_bool(j, "serverhello_only", true);
 	json_close(j, '}');
 }
 
@@ -452,10 +456,12 @@ static void json_versions(struct json *j, const struct check_report *r)
 		json_str(j, "verdict", verdict_names[v->verdict]);
 		if (v->detail[0])
 			json_bytes(j, "detail", v->detail, strlen(v->detail));
+		if (v->raw_only)
+			json_bool(j, "serverhello_only", true);
 		if (v->verdict == VERSION_ACCEPTED) {
 			json_open(j, "cipher_suites", '[');
 			for (k = 0; k < v->n_suites; k++)
-				json_suite(j, v->suites[k]);
+				json_suite(j, v->suites[k], v->suite_raw[k]);
 			json_close(j, ']');
 			json_str(j, "cipher_order", order_names[v->order]);
 		}

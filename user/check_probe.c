@@ -26,7 +26,9 @@
 #define HS_CERTIFICATE_VERIFY	15
 #define NAMED_CURVE		3	/* ECParameters.curve_type */
 #define EXT_SUPPORTED_VERSIONS	43
+#define EXT_RENEGOTIATION_INFO	0xff01
 #define TICKET_WAIT_MS		1000	/* TLS 1.3 tickets come after the handshake */
+#define RAW_REPLY_MAX		8192	/* read for a raw hello's ServerHello or alert */
 
 /* SHA-256("HelloRetryRequest"): the random of a HelloRetryRequest (RFC 8446 4.1.3). */
 static const __u8 hrr_random[32] = {
@@ -34,7 +36,7 @@ static const __u8 hrr_random[32] = {
 	0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
 };
 
-int parse_server_hello(const __u8 *msg, size_t len, __u16 *version, __u16 *cipher)
+int parse_server_hello(const __u8 *msg, size_t len, struct server_hello_facts *sh)
 {
 	struct cursor c = { msg, len }, body, random, exts, ext;
 	__u32 type, body_len, v, sid_len, suite, comp, exts_len, ext_type, ext_len;
@@ -44,8 +46,9 @@ int parse_server_hello(const __u8 *msg, size_t len, __u16 *version, __u16 *ciphe
 	    get_bytes(&body, sizeof(hrr_random), &random) || get_u8(&body, &sid_len) ||
 	    get_bytes(&body, sid_len, &ext) || get_u16(&body, &suite) || get_u8(&body, &comp))
 		return -1;
-	*version = v;
-	*cipher = suite;
+	memset(sh, 0, sizeof(*sh));
+	sh->version = v;
+	sh->cipher = suite;
 	/* No extensions: an SSL 3.0 or early TLS ServerHello. */
 	if (!body.n)
 		return !memcmp(random.p, hrr_random, sizeof(hrr_random));
@@ -58,7 +61,9 @@ int parse_server_hello(const __u8 *msg, size_t len, __u16 *version, __u16 *ciphe
 		if (ext_type == EXT_SUPPORTED_VERSIONS) {
 			if (get_u16(&ext, &v) || ext.n)
 				return -1;
-			*version = v;
+			sh->version = v;
+		} else if (ext_type == EXT_RENEGOTIATION_INFO) {
+			sh->renegotiation_info = true;
 		}
 	}
 	return !memcmp(random.p, hrr_random, sizeof(hrr_random));
@@ -251,7 +256,7 @@ static void on_message(int write_p, int version, int content_type, const void *b
 {
 	struct probe_result *res = arg;
 	const __u8 *msg = buf;
-	__u16 v, suite;
+	struct server_hello_facts sh;
 
 	(void)version;
 	if (write_p || !len)
@@ -260,10 +265,10 @@ static void on_message(int write_p, int version, int content_type, const void *b
 		res->status = PROBE_ALERT;
 		res->alert = msg[1];
 	} else if (content_type == SSL3_RT_HANDSHAKE) {
-		if (msg[0] == HS_SERVER_HELLO && !parse_server_hello(msg, len, &v, &suite)) {
+		if (msg[0] == HS_SERVER_HELLO && !parse_server_hello(msg, len, &sh)) {
 			res->status = PROBE_HELLO;
-			res->version = v;
-			res->cipher = suite;
+			res->version = sh.version;
+			res->cipher = sh.cipher;
 		} else if (msg[0] == HS_CERTIFICATE_REQUEST) {
 			res->client_cert_requested = true;
 		} else if (msg[0] == HS_NEW_SESSION_TICKET) {
@@ -499,6 +504,70 @@ static void read_outcome(SSL *ssl, int fd, const struct probe_ctx *ctx,
 			wait_ticket(ssl, fd, ctx, res);
 		res->session = SSL_get1_session(ssl);
 	}
+}
+
+void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len,
+	       struct probe_result *res)
+{
+	struct timespec end = probe_end(ctx, ctx->timeout_ms);
+	__u8 buf[RAW_REPLY_MAX];
+	size_t sent = 0, got = 0;
+	ssize_t n;
+	int fd;
+
+	memset(res, 0, sizeof(*res));
+	res->verify = X509_V_OK;
+	if (probe_out_of_time(ctx)) {
+		fail(res, PROBE_TIMEOUT, "not tried: the check's time (--max-time) ran out");
+		return;
+	}
+	if (!len) {
+		fail(res, PROBE_LOCAL, "the hello does not fit");
+		return;
+	}
+	fd = tcp_connect(ctx, &end, res);
+	if (fd < 0)
+		return;
+	while (sent < len) {
+		n = send(fd, hello + sent, len - sent, MSG_NOSIGNAL);
+		if (n > 0)
+			sent += n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			goto closed;
+		else if (wait_fd(fd, POLLOUT, &end) <= 0)
+			goto timeout;
+	}
+	for (;;) {
+		n = recv(fd, buf + got, sizeof(buf) - got, 0);
+		if (n > 0) {
+			got += n;
+			if (!raw_server_reply(buf, got, res))
+				break;
+			/* That long and still undecided: no ServerHello. */
+			if (got == sizeof(buf)) {
+				fail(res, PROBE_FAILED, "no ServerHello in the server's first %zu bytes",
+				     got);
+				break;
+			}
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			goto closed;
+		} else if (wait_fd(fd, POLLIN, &end) <= 0) {
+			goto timeout;
+		}
+	}
+	close(fd);
+	return;
+closed:
+	if (n < 0 && errno == ECONNRESET)
+		fail(res, PROBE_RESET, "connection reset by the server during the handshake");
+	else
+		fail(res, PROBE_CLOSED, "connection closed by the server without a TLS answer");
+	close(fd);
+	return;
+timeout:
+	fail(res, PROBE_TIMEOUT, "connected, but no TLS answer within %g s",
+	     ctx->timeout_ms / 1000.0);
+	close(fd);
 }
 
 void probe_run(const struct probe_ctx *ctx, const struct probe_offer *offer,

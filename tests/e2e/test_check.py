@@ -16,6 +16,7 @@ Independent of the lab: its own namespaces tlsn-chk-srv / tlsn-chk-cli joined by
 pair, 198.19.77.1 (the servers) <-> 198.19.77.2 (tlsnoop check and the scanners, the only
 clients), torn down with every process it started. The PKI is scripts/lab.sh's.
 """
+import functools
 import hashlib
 import json
 import os
@@ -55,6 +56,14 @@ P_HTTP = 8080       # nginx, plain HTTP: not TLS
 P_SLOW = 7443       # accepts, never answers
 P_SLOW_TLS = 7444   # TLS, each handshake 0.3 s late
 P_CLOSED = 9        # nothing listens
+# GnuTLS, for suites Debian's libssl cannot offer (3DES, RC4, Camellia-GCM): only hellos
+# of tlsnoop's own find them, as nmap's and sslscan's do.
+P_LEGACY = 5443     # TLS 1.0-1.3, those suites among the usual ones, server order
+P_LEGACY_ONLY = 5444  # TLS 1.0 and 1.2 with 3DES and RC4 alone, client order
+LEGACY_PRIORITY = ("NORMAL:+3DES-CBC:+CAMELLIA-128-GCM:+ARCFOUR-128:+VERS-TLS1.0:"
+                   "+VERS-TLS1.1:%SERVER_PRECEDENCE")
+LEGACY_ONLY_PRIORITY = ("NONE:+VERS-TLS1.0:+VERS-TLS1.2:+3DES-CBC:+ARCFOUR-128:+RSA:"
+                        "+ECDHE-RSA:+SHA1:+COMP-NULL:+SIGN-ALL:+CTYPE-X509:+GROUP-ALL")
 
 WIDE_CIPHERS = ("ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
                 "ECDHE-RSA-AES128-SHA:AES256-SHA:DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0")
@@ -164,7 +173,7 @@ def listening(port):
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     require_root_and_tlsnoop()
-    for tool in ("nginx", "haproxy", "openssl", "nmap", "sslscan"):
+    for tool in ("nginx", "haproxy", "openssl", "nmap", "sslscan", "gnutls-serv"):
         if not shutil.which(tool):
             pytest.fail("%s missing: run scripts/deps.sh" % tool, pytrace=False)
     d = tmp_path_factory.mktemp("check")
@@ -190,10 +199,14 @@ def lab(tmp_path_factory):
             tls12_ciphers=TLS12_CIPHERS))
         (d / "haproxy.cfg").write_text(HAPROXY_CFG.format(
             d=d, ip=SRV4, port=P_MTLS, ciphers=MTLS_CIPHERS, suites=MTLS_SUITES))
-        for argv in (["nginx", "-c", conf], ["haproxy", "-db", "-f", d / "haproxy.cfg"],
+        for argv in [["nginx", "-c", conf], ["haproxy", "-db", "-f", d / "haproxy.cfg"],
                      [PYTHON, "-c", SILENT_PY, SRV4, str(P_SLOW)],
                      [PYTHON, "-c", LATE_TLS_PY, SRV4, str(P_SLOW_TLS), d / "lab.test.crt",
-                      d / "lab.test.key"]):
+                      d / "lab.test.key"]] + [
+                ["gnutls-serv", "-p", port, "--x509certfile", d / "lab.test.crt",
+                 "--x509keyfile", d / "lab.test.key", "--priority", priority]
+                for port, priority in ((P_LEGACY, LEGACY_PRIORITY),
+                                       (P_LEGACY_ONLY, LEGACY_ONLY_PRIORITY))]:
             procs.append(subprocess.Popen(
                 ["ip", "netns", "exec", NS_SRV] + [str(a) for a in argv],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -201,7 +214,7 @@ def lab(tmp_path_factory):
                 start_new_session=True))
         deadline = time.monotonic() + 10
         while not all(listening(p) for p in (P_WIDE, P_TLS12, P_MTLS, P_HTTP, P_SLOW,
-                                             P_SLOW_TLS)):
+                                             P_SLOW_TLS, P_LEGACY, P_LEGACY_ONLY)):
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 pytest.fail("servers did not start; see %s" % d, pytrace=False)
             time.sleep(0.1)
@@ -238,8 +251,9 @@ def accepted(report):
             for v in report["versions"] if v["verdict"] == "accepted"}
 
 
+@functools.lru_cache(maxsize=None)
 def nmap_accepted(port):
-    """nmap ssl-enum-ciphers: {"1.2": set of IANA suite names}."""
+    """nmap ssl-enum-ciphers: {"1.2": [IANA suite names, in the order nmap lists them]}."""
     r = cli(["nmap", "-Pn", "-n", "--script", "ssl-enum-ciphers", "-p", port, SRV4, "-oX", "-"],
             timeout=300)
     assert r.returncode == 0, r.stderr
@@ -255,8 +269,8 @@ def nmap_accepted(port):
         if version == "1":
             version = "1.0"
         # nmap 7.93 names TLS 1.3 suites as drafts did: TLS_AKE_WITH_AES_128_GCM_SHA256.
-        out[version] = {e.text.replace("TLS_AKE_WITH_", "TLS_") for e in table.findall(
-            "table[@key='ciphers']/table/elem[@key='name']")}
+        out[version] = [e.text.replace("TLS_AKE_WITH_", "TLS_") for e in table.findall(
+            "table[@key='ciphers']/table/elem[@key='name']")]
     return out
 
 
@@ -316,13 +330,65 @@ def s_client_secure_renegotiation(port, client_cert=None):
 
 
 # ---------------------------------------------------------------- agreement with scanners
-@pytest.mark.parametrize("port", [P_WIDE, P_TLS12, P_MTLS])
+ALL_TLS = [P_WIDE, P_TLS12, P_MTLS, P_LEGACY, P_LEGACY_ONLY]
+
+
+@pytest.mark.parametrize("port", ALL_TLS)
 def test_versions_and_suites_equal_nmap(lab, port):
     ours = {v: set(s) for v, s in accepted(check(port)).items()}
-    assert ours == nmap_accepted(port)
+    assert ours == {v: set(s) for v, s in nmap_accepted(port).items()}
 
 
-@pytest.mark.parametrize("port", [P_WIDE, P_TLS12, P_MTLS])
+def test_server_order_equals_nmap(lab):
+    """With suites of both kinds (libssl's, and those only its own hellos find), the
+    server's order as nmap lists it: each of the latter placed among the others."""
+    ours = accepted(check(P_LEGACY))
+    assert ours == nmap_accepted(P_LEGACY)
+    assert all(v["cipher_order"] == "server" for v in check(P_LEGACY)["versions"]
+               if v["verdict"] == "accepted")
+
+
+def test_suites_libssl_cannot_offer(lab):
+    """Versions accepted only with suites Debian's libssl lacks are accepted all the same,
+    marked as seen in ServerHellos only, as is each such suite; probes that need a whole
+    libssl handshake leave those versions alone."""
+    versions = {v["version"]: v for v in check(P_LEGACY_ONLY)["versions"]}
+    assert {v for v, x in versions.items() if x["verdict"] == "accepted"} == {"1.0", "1.2"}
+    for v in ("1.0", "1.2"):
+        assert versions[v].get("serverhello_only") is True
+        assert {s["name"] for s in versions[v]["cipher_suites"]} == {
+            "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_RSA_WITH_RC4_128_SHA",
+            "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_ECDHE_RSA_WITH_RC4_128_SHA"}
+        assert all(s.get("serverhello_only") and "openssl" not in s
+                   for s in versions[v]["cipher_suites"])
+        assert versions[v]["cipher_order"] == "client"
+        assert "groups" not in versions[v] and "signature_algorithms" not in versions[v]
+    # Beside libssl's own, only the suites it lacks are marked.
+    mixed = {v["version"]: v for v in check(P_LEGACY)["versions"]}["1.2"]
+    assert "serverhello_only" not in mixed
+    assert {s["name"] for s in mixed["cipher_suites"] if s.get("serverhello_only")} == {
+        "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA",
+        "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_RSA_WITH_CAMELLIA_128_GCM_SHA256",
+        "TLS_DHE_RSA_WITH_CAMELLIA_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_CAMELLIA_128_GCM_SHA256",
+        "TLS_RSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_RC4_128_SHA"}
+    # Secure renegotiation read from such a ServerHello, as gnutls-cli finds it in a
+    # whole handshake.
+    r = cli(["gnutls-cli", "--insecure", "--priority", LEGACY_ONLY_PRIORITY, "-p", P_LEGACY_ONLY,
+             SRV4], timeout=20)
+    out = r.stdout.decode(errors="replace")
+    assert "Handshake was completed" in out, out
+    theirs = "yes" if re.search(r"^- Options:.*safe renegotiation", out, re.M) else "no"
+    report = check(P_LEGACY_ONLY)
+    assert report["secure_renegotiation"]["supported"] == theirs
+    assert report["secure_renegotiation"]["version"] == "1.2"
+    r = cli([BIN, "check", "%s:%d" % (SRV4, P_LEGACY_ONLY)])
+    assert r.returncode == 0, r.stderr
+    text = r.stdout.decode()
+    assert re.search(r"^  TLS 1\.0 +accepted \(seen in ServerHellos only", text, re.M), text
+    assert re.search(r"^    TLS_RSA_WITH_3DES_EDE_CBC_SHA +\(ServerHello only", text, re.M), text
+
+
+@pytest.mark.parametrize("port", ALL_TLS)
 def test_versions_and_suites_equal_sslscan(lab, port):
     report = check(port)
     # sslscan lists a TLS <= 1.2 suite only after a whole handshake: a listener that
@@ -334,7 +400,7 @@ def test_versions_and_suites_equal_sslscan(lab, port):
     assert ours == theirs
 
 
-@pytest.mark.parametrize("port", [P_WIDE, P_TLS12, P_MTLS])
+@pytest.mark.parametrize("port", [P_WIDE, P_TLS12, P_MTLS, P_LEGACY])
 def test_signature_algorithms_and_features_equal_sslscan(lab, port):
     report = check(port)
     client = lab / "client" if port == P_MTLS else None
@@ -391,7 +457,11 @@ def test_known_configuration(lab):
                                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]
     versions = {v["version"]: v for v in check(P_WIDE)["versions"]}
     assert versions["1.2"]["cipher_order"] == "server"
-    assert versions["3.0"]["verdict"] == "not_testable"
+    # Debian's libssl has no SSL 3.0: a hello of tlsnoop's own asks, and is refused.
+    assert versions["3.0"]["verdict"] == "refused"
+    # An OpenSSL server accepts nothing its own libssl cannot offer.
+    assert not any(s.get("serverhello_only") for v in check(P_WIDE)["versions"]
+                   for s in v.get("cipher_suites", []))
     tls12 = check(P_TLS12)
     assert set(accepted(tls12)) == {"1.2"}
     assert {v["version"]: v for v in tls12["versions"]}["1.2"]["cipher_order"] == "client"

@@ -13,6 +13,7 @@
 #include "check.h"
 #include "active_check.h"
 #include "check_trace.h"
+#include "hello.h"
 #include "../fuzz/json_check.h"
 
 #define TLS12 0x0303
@@ -57,32 +58,156 @@ static void test_server_hello(void)
 		0xC8, 0xA8, 0x33, 0x9C,
 	};
 	__u8 random[32], msg[256];
-	__u16 version, suite;
+	struct server_hello_facts sh;
 	size_t n, cut;
 
 	memset(random, 0x11, sizeof(random));
 	current = "TLS 1.2, no extensions";
 	n = server_hello(msg, TLS12, random, 32, 0xc02f, NULL, -1);
-	CHECK(parse_server_hello(msg, n, &version, &suite) == 0, "parsed");
-	CHECK(version == TLS12 && suite == 0xc02f, "%04x %04x", version, suite);
+	CHECK(parse_server_hello(msg, n, &sh) == 0, "parsed");
+	CHECK(sh.version == TLS12 && sh.cipher == 0xc02f && !sh.renegotiation_info, "%04x %04x",
+	      sh.version, sh.cipher);
 
 	current = "TLS 1.3 by supported_versions";
 	n = server_hello(msg, TLS12, random, 32, 0x1302, sv13, sizeof(sv13));
-	CHECK(parse_server_hello(msg, n, &version, &suite) == 0, "parsed");
-	CHECK(version == TLS13 && suite == 0x1302, "%04x %04x", version, suite);
+	CHECK(parse_server_hello(msg, n, &sh) == 0, "parsed");
+	CHECK(sh.version == TLS13 && sh.cipher == 0x1302 && sh.renegotiation_info, "%04x %04x",
+	      sh.version, sh.cipher);
 	for (cut = 0; cut < n; cut++)
-		CHECK(parse_server_hello(msg, cut, &version, &suite) == -1, "cut at %zu", cut);
+		CHECK(parse_server_hello(msg, cut, &sh) == -1, "cut at %zu", cut);
 
 	current = "HelloRetryRequest";
 	n = server_hello(msg, TLS12, hrr, 0, 0x1301, sv13, sizeof(sv13));
-	CHECK(parse_server_hello(msg, n, &version, &suite) == 1, "an HRR");
+	CHECK(parse_server_hello(msg, n, &sh) == 1, "an HRR");
 
 	current = "malformed";
 	n = server_hello(msg, TLS12, random, 0, 0x1301, sv13, sizeof(sv13) - 1);
-	CHECK(parse_server_hello(msg, n, &version, &suite) == -1, "extension cut");
+	CHECK(parse_server_hello(msg, n, &sh) == -1, "extension cut");
 	n = server_hello(msg, TLS12, random, 0, 0x1301, sv13, sizeof(sv13));
 	msg[0] = 1;
-	CHECK(parse_server_hello(msg, n, &version, &suite) == -1, "a ClientHello");
+	CHECK(parse_server_hello(msg, n, &sh) == -1, "a ClientHello");
+}
+
+/* raw_client_hello's hellos, read back by tlsnoop's own ClientHello parser. */
+static void test_raw_hello(void)
+{
+	static const __u16 versions[] = { 0x0300, 0x0301, 0x0302, 0x0303 };
+	static struct hello_info hi;
+	__u8 rec[RAW_HELLO_MAX];
+	__u16 suites[64];
+	size_t n, size;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++)
+		suites[i] = 0xc000 + i;
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		current = versions[i] == 0x0300 ? "raw hello, SSL 3.0" : "raw hello, TLS";
+		n = raw_client_hello(rec, sizeof(rec), versions[i], suites, 64, "legacy.test");
+		CHECK(n > 5 && n == 5 + (size_t)(rec[3] << 8 | rec[4]), "record of %zu", n);
+		CHECK(hello_parse(rec, n, &hi) == 0, "parsed");
+		CHECK(!(hi.ch.flags & HELLO_TRUNCATED), "whole");
+		CHECK(hi.ch.legacy_version == versions[i], "version %04x", hi.ch.legacy_version);
+		CHECK(hi.ch.record_version == (versions[i] == 0x0300 ? 0x0300 : 0x0301), "record %04x",
+		      hi.ch.record_version);
+		CHECK(hi.n_ciphers == 64 && !memcmp(hi.ciphers, suites, sizeof(suites)), "%u suites",
+		      hi.n_ciphers);
+		if (versions[i] == 0x0300) {
+			/* SSL 3.0 servers predate extensions. */
+			CHECK(hi.n_exts == 0 && hi.ch.sni_len == 0, "%u extensions", hi.n_exts);
+			continue;
+		}
+		CHECK(hi.ch.sni_len == 11 && !memcmp(hi.ch.sni, "legacy.test", 11), "SNI");
+		CHECK(hi.n_groups >= 5 && hi.groups[0] == 0x001d, "%u groups", hi.n_groups);
+		CHECK((hi.n_sigalgs > 0) == (versions[i] >= 0x0303), "%u sigalgs at %04x",
+		      hi.n_sigalgs, versions[i]);
+	}
+	current = "raw hello, no SNI";
+	n = raw_client_hello(rec, sizeof(rec), 0x0303, suites, 64, NULL);
+	CHECK(hello_parse(rec, n, &hi) == 0 && hi.ch.sni_len == 0, "no SNI");
+	current = "raw hello, too small a buffer";
+	for (size = 0; size < n; size++)
+		CHECK(raw_client_hello(rec, size, 0x0303, suites, 64, NULL) == 0, "size %zu", size);
+}
+
+/* A TLS record of `type` around msg. */
+static size_t record(__u8 *out, __u8 type, const __u8 *msg, size_t len)
+{
+	out[0] = type;
+	out[1] = 3;
+	out[2] = 3;
+	out[3] = len >> 8;
+	out[4] = len & 0xff;
+	memcpy(out + 5, msg, len);
+	return 5 + len;
+}
+
+/* raw_server_reply: a ServerHello whole, in pieces and cut; alerts; others. */
+static void test_raw_reply(void)
+{
+	static const __u8 reneg[] = { 0xff, 0x01, 0x00, 0x01, 0x00 };
+	static const __u8 sv13[] = { 0x00, 0x2b, 0x00, 0x02, 0x03, 0x04 };
+	static const __u8 alert[] = { 2, 40 };
+	__u8 random[32], msg[256], buf[512];
+	struct probe_result res;
+	size_t n, len, cut;
+
+	memset(random, 0x22, sizeof(random));
+	current = "raw reply, a ServerHello";
+	n = server_hello(msg, 0x0301, random, 32, 0x000a, reneg, sizeof(reneg));
+	len = record(buf, 22, msg, n);
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply(buf, len, &res) == 0, "decided");
+	CHECK(res.status == PROBE_HELLO && res.version == 0x0301 && res.cipher == 0x000a &&
+	      res.secure_renegotiation, "%d %04x %04x", res.status, res.version, res.cipher);
+	for (cut = 0; cut < len; cut++) {
+		memset(&res, 0, sizeof(res));
+		CHECK(raw_server_reply(buf, cut, &res) == 1, "cut at %zu: more needed", cut);
+	}
+
+	current = "raw reply, a ServerHello over two records";
+	len = record(buf, 22, msg, 10);
+	len += record(buf + len, 22, msg + 10, n - 10);
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_HELLO &&
+	      res.cipher == 0x000a, "%d", res.status);
+
+	current = "raw reply, SSL 3.0 without extensions";
+	n = server_hello(msg, 0x0300, random, 0, 0x0005, NULL, -1);
+	len = record(buf, 22, msg, n);
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_HELLO &&
+	      res.version == 0x0300 && !res.secure_renegotiation, "%d %04x", res.status,
+	      res.version);
+
+	current = "raw reply, an alert";
+	len = record(buf, 21, alert, sizeof(alert));
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_ALERT &&
+	      res.alert == 40 && strstr(res.detail, "handshake_failure"), "%s", res.detail);
+
+	current = "raw reply, not a ServerHello";
+	n = server_hello(msg, 0x0303, random, 0, 0x1301, sv13, sizeof(sv13));
+	msg[0] = 11;
+	len = record(buf, 22, msg, n);
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_FAILED, "%d",
+	      res.status);
+	msg[0] = 2;
+	msg[1] = 0xff;	/* a length past any ServerHello */
+	len = record(buf, 22, msg, n);
+	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_FAILED, "%d",
+	      res.status);
+
+	current = "raw reply, not TLS";
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply((const __u8 *)"HTTP/1.1 400 Bad Request\r\n", 26, &res) == 0 &&
+	      res.status == PROBE_NOT_TLS, "%d", res.status);
+	buf[0] = 0x80;
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply(buf, 1, &res) == 0 && res.status == PROBE_NOT_TLS, "SSL 2.0");
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply((const __u8 *)"\x17\x03\x03\x00\x01x", 6, &res) == 0 &&
+	      res.status == PROBE_NOT_TLS, "application data first");
 }
 
 static void test_server_signature(void)
@@ -319,6 +444,8 @@ int main(void)
 {
 	test_server_hello();
 	test_server_signature();
+	test_raw_hello();
+	test_raw_reply();
 	test_target();
 	test_policy_misses();
 	test_output();
