@@ -26,6 +26,7 @@ struct check_trace;
 #define CHECK_SIGALGS_MAX	32	/* signature schemes the local libssl knows */
 #define CHECK_RAW_CANDIDATES	512	/* suites offered by hellos of our own */
 #define RAW_HELLO_MAX		2048	/* one such hello: 64 suites, a name, extensions */
+#define RAW_FLIGHT_MAX		65536	/* the server's handshake bytes read after it */
 #define CHECK_TIMEOUT_DEFAULT	5	/* seconds, each probe */
 #define CHECK_MAX_TIME_DEFAULT	120	/* seconds, the whole check */
 
@@ -134,11 +135,14 @@ int parse_server_hello(const __u8 *msg, size_t len, struct server_hello_facts *s
 size_t raw_client_hello(__u8 *out, size_t size, __u16 version, const __u16 *suites, int n,
 			const char *sni);
 /* The server's first bytes: a ServerHello (its version and suite) or an
- * alert into res; 1 while more bytes are needed, 0 when res is decided. */
-int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res);
-/* Send a hello of raw_client_hello()'s and read the answer, bounded as
- * probe_run() is; the handshake goes no further. */
-void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len,
+ * alert into res, and with certs, the chain of the Certificate message
+ * that follows (references: cert_chain_release() it); 1 while more bytes
+ * are needed, 0 when res is decided. */
+int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res,
+		     struct cert_cache *certs);
+/* Send a hello of raw_client_hello()'s and read the answer (with the chain
+ * if keep_chain), bounded as probe_run() is; the handshake goes no further. */
+void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len, bool keep_chain,
 	       struct probe_result *res);
 
 /* The signature scheme of a TLS 1.2 ServerKeyExchange (of an ECDHE suite,
@@ -237,6 +241,7 @@ struct check_report {
 	struct version_report versions[CHECK_VERSIONS];
 	bool client_cert_requested;
 	struct cert_chain chain;	/* as sent, with SNI */
+	bool chain_raw;			/* read after a hello of our own: libssl could not */
 	unsigned int findings;
 	long verify;
 	const char *verify_text;
@@ -284,6 +289,9 @@ void check_sigalgs(struct check_run *run, struct version_report *v);
  * answer to the first hello. The number found. */
 int check_raw_suites(struct check_run *run, struct version_report *v, const __u16 *known,
 		     int n_known, struct probe_result *first);
+/* No chain from libssl, and versions accepted with suites it lacks: the
+ * chain that follows the ServerHello to a hello of our own, verified. */
+void check_raw_chain(struct check_run *run);
 /* v was accepted in a libssl handshake: the probes made with libssl apply. */
 bool libssl_accepted(const struct version_report *v);
 /* Secure renegotiation and TLS_FALLBACK_SCSV, from the versions accepted. */

@@ -367,3 +367,25 @@ const char *cert_finding_name(int finding)
 
 	return finding >= 0 && finding < CERT_FINDINGS ? names[finding] : "unknown";
 }
+
+long cert_chain_verify(const struct cert_cache *c, const struct cert_chain *chain)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	long err = X509_V_ERR_UNSPECIFIED;
+	int i;
+
+	if (!ctx || !untrusted || !chain->n)
+		goto out;
+	for (i = 1; i < chain->n; i++)
+		if (!sk_X509_push(untrusted, chain->cert[i]->x509))
+			goto out;
+	if (!X509_STORE_CTX_init(ctx, c->store, chain->cert[0]->x509, untrusted) ||
+	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER))
+		goto out;
+	err = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+out:
+	sk_X509_free(untrusted);
+	X509_STORE_CTX_free(ctx);
+	return err;
+}

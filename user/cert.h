@@ -82,5 +82,9 @@ void cert_chain_release(struct cert_chain *chain);
 unsigned int cert_findings(const struct cert_cache *c, const struct cert_chain *chain,
 			   const char *sni, size_t sni_len, time_t at, unsigned int warn_days);
 const char *cert_finding_name(int finding);
+/* The chain verified against the cache's trust store now, as a TLS client
+ * verifies a server's (leaf first, the rest untrusted): X509_V_OK or the
+ * error, X509_V_ERR_UNSPECIFIED when it cannot be verified at all. */
+long cert_chain_verify(const struct cert_cache *c, const struct cert_chain *chain);
 
 #endif /* __CERT_H */

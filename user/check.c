@@ -676,8 +676,6 @@ static void run_probes(struct check_run *run, const struct check_options *o,
 		keep_sni(run, SNI_GIVEN, run->sni, first);
 	keep_certificate(run, first);
 	r->features.ocsp = first->ocsp;
-	r->findings = cert_findings(run->pc.certs, &r->chain, r->name, strlen(r->name), r->at,
-				    CERT_WARN_DAYS_DEFAULT);
 	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
 		check_version(run, &r->versions[i]);
 	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
@@ -686,6 +684,10 @@ static void run_probes(struct check_run *run, const struct check_options *o,
 	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
 		if (r->versions[i].version <= TLS1_2_VERSION)
 			enumerate_raw_suites(run, &r->versions[i]);
+	if (!r->out_of_time)
+		check_raw_chain(run);
+	r->findings = cert_findings(run->pc.certs, &r->chain, r->name, strlen(r->name), r->at,
+				    CERT_WARN_DAYS_DEFAULT);
 	for (i = 0; i < CHECK_VERSIONS && !r->out_of_time; i++)
 		if (libssl_accepted(&r->versions[i]) && r->versions[i].version >= TLS1_2_VERSION)
 			enumerate_groups(run, &r->versions[i], groups, n_groups);

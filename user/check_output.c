@@ -205,8 +205,9 @@ static void text_chain(FILE *out, const struct check_report *r)
 {
 	int i;
 
-	fprintf(out, "\nCertificate chain as sent (%d certificate%s)\n", r->chain.n,
-		r->chain.n == 1 ? "" : "s");
+	fprintf(out, "\nCertificate chain as sent (%d certificate%s%s)\n", r->chain.n,
+		r->chain.n == 1 ? "" : "s",
+		r->chain_raw ? ", after the ServerHello to a hello of tlsnoop's own" : "");
 	for (i = 0; i < r->chain.n; i++)
 		text_cert(out, i, r->chain.cert[i]);
 	if (!r->chain.n)
@@ -488,6 +489,8 @@ static void json_certificate(struct json *j, const struct check_report *r)
 {
 	json_open(j, "certificate", '{');
 	json_chain(j, "chain", &r->chain);
+	if (r->chain_raw)
+		json_bool(j, "serverhello_only", true);
 	if (r->chain.cut)
 		json_bool(j, "chain_truncated", true);
 	json_bytes(j, "name_checked", r->name, strlen(r->name));

@@ -28,7 +28,7 @@
 #define EXT_SUPPORTED_VERSIONS	43
 #define EXT_RENEGOTIATION_INFO	0xff01
 #define TICKET_WAIT_MS		1000	/* TLS 1.3 tickets come after the handshake */
-#define RAW_REPLY_MAX		8192	/* read for a raw hello's ServerHello or alert */
+#define RAW_REPLY_MAX		(RAW_FLIGHT_MAX + 1024)	/* the flight and its record headers */
 
 /* SHA-256("HelloRetryRequest"): the random of a HelloRetryRequest (RFC 8446 4.1.3). */
 static const __u8 hrr_random[32] = {
@@ -506,7 +506,7 @@ static void read_outcome(SSL *ssl, int fd, const struct probe_ctx *ctx,
 	}
 }
 
-void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len,
+void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len, bool keep_chain,
 	       struct probe_result *res)
 {
 	struct timespec end = probe_end(ctx, ctx->timeout_ms);
@@ -541,7 +541,7 @@ void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len,
 		n = recv(fd, buf + got, sizeof(buf) - got, 0);
 		if (n > 0) {
 			got += n;
-			if (!raw_server_reply(buf, got, res))
+			if (!raw_server_reply(buf, got, res, keep_chain ? ctx->certs : NULL))
 				break;
 			/* That long and still undecided: no ServerHello. */
 			if (got == sizeof(buf)) {
@@ -558,6 +558,12 @@ void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len,
 	close(fd);
 	return;
 closed:
+	/* The ServerHello came, the chain did not: the answer stands. */
+	if (res->status == PROBE_HELLO) {
+		res->chain.cut = true;
+		close(fd);
+		return;
+	}
 	if (n < 0 && errno == ECONNRESET)
 		fail(res, PROBE_RESET, "connection reset by the server during the handshake");
 	else
@@ -565,6 +571,11 @@ closed:
 	close(fd);
 	return;
 timeout:
+	if (res->status == PROBE_HELLO) {
+		res->chain.cut = true;
+		close(fd);
+		return;
+	}
 	fail(res, PROBE_TIMEOUT, "connected, but no TLS answer within %g s",
 	     ctx->timeout_ms / 1000.0);
 	close(fd);

@@ -16,8 +16,8 @@
 #define CT_HANDSHAKE		22
 #define HS_CLIENT_HELLO		1
 #define HS_SERVER_HELLO		2
+#define HS_CERTIFICATE		11
 #define RAW_CHUNK		64	/* suites per hello, as nmap offers them */
-#define SERVER_HELLO_MAX	4096	/* a ServerHello is far smaller */
 
 /* Offered in every TLS hello: what a server may need to pick an ECDHE or
  * DHE suite (groups, point formats, and TLS 1.2's signature schemes). */
@@ -158,21 +158,64 @@ static int reply_failed(struct probe_result *res, enum probe_status status, cons
 	return 0;
 }
 
-int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res)
+/* The handshake message at hs[*at], when all of it has come: its type,
+ * its body in body, and *at past it; 1 while it has not, -1 if too long. */
+static int next_message(const __u8 *hs, size_t n_hs, size_t *at, __u32 *type,
+			struct cursor *body)
 {
-	__u8 hs[SERVER_HELLO_MAX];
-	struct cursor c = { buf, len }, frag;
-	__u32 type, major, minor, frag_len, need;
-	size_t n_hs = 0;
+	struct cursor c = { hs + *at, n_hs - *at };
+	__u32 len;
+
+	if (get_u8(&c, type) || get_u24(&c, &len))
+		return 1;
+	if (len > RAW_FLIGHT_MAX - 4)
+		return -1;
+	if (get_bytes(&c, len, body))
+		return 1;
+	*at = c.p - hs;
+	return 0;
+}
+
+/* A Certificate message's chain into res, each certificate from certs. */
+static void keep_raw_chain(struct cursor body, struct cert_cache *certs, struct probe_result *res)
+{
+	struct cursor list, der;
+	struct cert *cert;
+	__u32 len;
+
+	if (get_u24(&body, &len) || get_bytes(&body, len, &list))
+		return;
+	while (list.n) {
+		if (res->chain.n == CERT_CHAIN_MAX) {
+			res->chain.cut = true;
+			return;
+		}
+		if (get_u24(&list, &len) || get_bytes(&list, len, &der))
+			return;
+		cert = cert_cache_get(certs, der.p, der.n);
+		if (cert)
+			res->chain.cert[res->chain.n++] = cert;
+	}
+}
+
+int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res,
+		     struct cert_cache *certs)
+{
+	__u8 hs[RAW_FLIGHT_MAX];
+	struct cursor c = { buf, len }, frag, body;
+	__u32 type, major, minor, frag_len;
+	size_t n_hs = 0, at = 0;
 	struct server_hello_facts sh;
+	bool ended = false;
 	int ret;
 
+	/* The records: their handshake bytes into hs, in order. */
 	while (c.n) {
 		/* An SSL 2.0 answer has its top bit set: not what was asked. */
 		if (c.p[0] & 0x80)
 			return reply_failed(res, PROBE_NOT_TLS, "the server answered in SSL 2.0");
 		if (c.n < 5)
-			return 1;
+			break;
 		get_u8(&c, &type);
 		get_u8(&c, &major);
 		get_u8(&c, &minor);
@@ -181,8 +224,8 @@ int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res)
 			return reply_failed(res, PROBE_NOT_TLS,
 					    "the server answered, but not with a TLS handshake");
 		if (get_bytes(&c, frag_len, &frag))
-			return 1;
-		if (type == CT_ALERT) {
+			break;
+		if (type == CT_ALERT && !n_hs) {
 			if (frag.n < 2)
 				return reply_failed(res, PROBE_FAILED, "a malformed alert");
 			res->status = PROBE_ALERT;
@@ -191,34 +234,47 @@ int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res)
 				 tls_alert_name(res->alert) ?: "unknown", res->alert);
 			return 0;
 		}
-		/* The ServerHello may come in pieces, over several records. */
+		/* An alert after the ServerHello ends the flight. */
+		if (type == CT_ALERT) {
+			ended = true;
+			break;
+		}
 		if (frag.n > sizeof(hs) - n_hs)
 			frag.n = sizeof(hs) - n_hs;
 		memcpy(hs + n_hs, frag.p, frag.n);
 		n_hs += frag.n;
-		if (n_hs < 4)
-			continue;
-		if (hs[0] != HS_SERVER_HELLO)
-			return reply_failed(res, PROBE_FAILED,
-					    "the server's first message was not a ServerHello");
-		need = 4 + ((__u32)hs[1] << 16 | (__u32)hs[2] << 8 | hs[3]);
-		if (need > sizeof(hs))
-			return reply_failed(res, PROBE_FAILED, "a malformed ServerHello");
-		if (n_hs < need)
-			continue;
-		ret = parse_server_hello(hs, need, &sh);
-		if (ret)
-			return reply_failed(res, PROBE_FAILED, ret > 0 ?
-					    "a HelloRetryRequest to a hello without TLS 1.3" :
-					    "a malformed ServerHello");
-		res->status = PROBE_HELLO;
-		res->version = sh.version;
-		res->cipher = sh.cipher;
-		res->secure_renegotiation = sh.renegotiation_info;
-		res->detail[0] = '\0';
-		return 0;
 	}
-	return 1;
+	/* The messages: a ServerHello first, then (if asked) the Certificate. */
+	if (n_hs >= 1 && hs[0] != HS_SERVER_HELLO)
+		return reply_failed(res, PROBE_FAILED,
+				    "the server's first message was not a ServerHello");
+	ret = next_message(hs, n_hs, &at, &type, &body);
+	if (ret < 0)
+		return reply_failed(res, PROBE_FAILED, "a malformed ServerHello");
+	if (ret)
+		return 1;
+	ret = parse_server_hello(hs, at, &sh);
+	if (ret)
+		return reply_failed(res, PROBE_FAILED, ret > 0 ?
+				    "a HelloRetryRequest to a hello without TLS 1.3" :
+				    "a malformed ServerHello");
+	res->status = PROBE_HELLO;
+	res->version = sh.version;
+	res->cipher = sh.cipher;
+	res->secure_renegotiation = sh.renegotiation_info;
+	res->detail[0] = '\0';
+	if (!certs)
+		return 0;
+	ret = next_message(hs, n_hs, &at, &type, &body);
+	/* Still coming, unless the flight was cut (an alert, or too long). */
+	if (ret > 0 && !ended && n_hs < sizeof(hs))
+		return 1;
+	/* Anything but a Certificate: a suite without one. */
+	if (!ret && type == HS_CERTIFICATE)
+		keep_raw_chain(body, certs, res);
+	else if (ret)
+		res->chain.cut = true;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- suites */
@@ -231,7 +287,7 @@ static __u16 raw_pick(struct check_run *run, __u16 version, const __u16 *ids, in
 	__u8 hello[RAW_HELLO_MAX];
 	size_t len = raw_client_hello(hello, sizeof(hello), version, ids, n, run->sni);
 
-	probe_raw(&run->pc, hello, len, res);
+	probe_raw(&run->pc, hello, len, false, res);
 	if (probe_out_of_time(&run->pc))
 		run->r->out_of_time = true;
 	return res->status == PROBE_HELLO && res->version == version ? res->cipher : 0;
@@ -356,4 +412,33 @@ int check_raw_suites(struct check_run *run, struct version_report *v, const __u1
 	for (i = 0; i < n_found; i++)
 		raw_insert(run, v, found[i]);
 	return n_found;
+}
+
+void check_raw_chain(struct check_run *run)
+{
+	struct check_report *r = run->r;
+	const struct version_report *v = NULL;
+	struct probe_result res;
+	__u8 hello[RAW_HELLO_MAX];
+	size_t len;
+	int i;
+
+	for (i = CHECK_VERSIONS - 1; i >= 0 && !v; i--)
+		if (r->versions[i].raw_only)
+			v = &r->versions[i];
+	if (!v || r->chain.n)
+		return;
+	len = raw_client_hello(hello, sizeof(hello), v->version, v->suites,
+			       v->n_suites < RAW_CHUNK ? v->n_suites : RAW_CHUNK, run->sni);
+	probe_raw(&run->pc, hello, len, true, &res);
+	if (probe_out_of_time(&run->pc))
+		r->out_of_time = true;
+	if (res.status != PROBE_HELLO || !res.chain.n) {
+		cert_chain_release(&res.chain);
+		return;
+	}
+	r->chain = res.chain;
+	r->chain_raw = true;
+	r->verify = cert_chain_verify(run->pc.certs, &r->chain);
+	r->verify_text = X509_verify_cert_error_string(r->verify);
 }

@@ -504,6 +504,25 @@ def test_chain_equals_s_client(lab, port, name):
     assert ours == s_client_chain(port, name)
 
 
+def test_chain_after_own_hello(lab):
+    """A listener libssl cannot finish a handshake with: its chain is read after the
+    ServerHello to tlsnoop's own hello, and equals the same certificate served where
+    libssl can talk, as s_client shows it and as tlsnoop verifies it there."""
+    args = ("--servername", "lab.test", "--cafile", lab / "ca.crt")
+    raw = check(P_LEGACY_ONLY, *args)["certificate"]
+    full = check(P_LEGACY, *args)["certificate"]
+    assert raw.get("serverhello_only") is True and "serverhello_only" not in full
+    assert ([(c["sha256"], c["not_before"], c["not_after"]) for c in raw["chain"]] ==
+            s_client_chain(P_LEGACY, "lab.test"))
+    for key in ("verification", "findings", "name_matches", "chain_complete"):
+        assert raw[key] == full[key], key
+    assert raw["verification"]["ok"]
+    # Without the lab's CA, both fail alike.
+    untrusted = check(P_LEGACY_ONLY, "--servername", "lab.test")["certificate"]["verification"]
+    assert not untrusted["ok"]
+    assert untrusted == check(P_LEGACY, "--servername", "lab.test")["certificate"]["verification"]
+
+
 def test_certificate_findings(lab):
     good = check(P_WIDE, "--servername", "lab.test", "--cafile", lab / "ca.crt")["certificate"]
     assert good["verification"]["ok"] and good["name_matches"] and good["chain_complete"]

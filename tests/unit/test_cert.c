@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
+#include "active_check.h"
 #include "cert_summary.h"
 #include "check.h"
 #include "cert.h"
@@ -439,6 +440,132 @@ static void test_json_escapes(void)
 	cert_cache_free(c);
 }
 
+/* cert_chain_verify: as a TLS client verifies, against the cache's store. */
+static void test_chain_verify(void)
+{
+	struct cert_cache *c = cache_with_root();
+	X509 *leaf = make_cert("lab.test", leaf_key, inter, inter_key, -1, 90, "DNS:lab.test", false);
+	X509 *expired = make_cert("old.test", leaf_key, inter, inter_key, -90, -1, "DNS:old.test",
+				  false);
+	X509 *self = make_cert("self.test", leaf_key, NULL, NULL, -1, 90, "DNS:self.test", false);
+	struct cert_chain chain = {};
+	long err;
+
+	current = "chain verification";
+	chain.cert[chain.n++] = get(c, leaf);
+	chain.cert[chain.n++] = get(c, inter);
+	CHECK((err = cert_chain_verify(c, &chain)) == X509_V_OK, "leaf and intermediate: %ld", err);
+	chain.n = 1;
+	CHECK((err = cert_chain_verify(c, &chain)) == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+	      "leaf alone: %ld", err);
+	chain.n = 2;
+	cert_chain_release(&chain);
+	chain.cert[chain.n++] = get(c, expired);
+	chain.cert[chain.n++] = get(c, inter);
+	CHECK((err = cert_chain_verify(c, &chain)) == X509_V_ERR_CERT_HAS_EXPIRED, "expired: %ld",
+	      err);
+	cert_chain_release(&chain);
+	chain.cert[chain.n++] = get(c, self);
+	CHECK((err = cert_chain_verify(c, &chain)) == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+	      "self-signed: %ld", err);
+	cert_chain_release(&chain);
+	CHECK(cert_chain_verify(c, &chain) == X509_V_ERR_UNSPECIFIED, "no chain");
+	X509_free(leaf);
+	X509_free(expired);
+	X509_free(self);
+	cert_cache_free(c);
+}
+
+/* Append a handshake message of `type` holding body. */
+static size_t put_message(__u8 *out, __u8 type, const __u8 *body, size_t len)
+{
+	out[0] = type;
+	out[1] = len >> 16;
+	out[2] = len >> 8;
+	out[3] = len;
+	memcpy(out + 4, body, len);
+	return 4 + len;
+}
+
+/* The records of check's own hellos' answers: a ServerHello, then the
+ * Certificate message, read whole, cut, and over records of every size. */
+static void test_raw_chain(void)
+{
+	static __u8 flight[16384], certificate[12288], wire[20000];
+	static const __u8 hello[] = {
+		0x03, 0x03, [2 ... 33] = 0x5a, 0, 0x00, 0x0a, 0, 0x00, 0x05, 0xff, 0x01, 0x00,
+		0x01, 0x00,
+	};
+	struct cert_cache *c = cache_with_root();
+	X509 *leaf = make_cert("lab.test", leaf_key, inter, inter_key, -1, 90, "DNS:lab.test", false);
+	X509 *xs[2] = { leaf, inter };
+	struct probe_result res;
+	size_t n_flight, n, len, at, rec, cut;
+	int i, der_len;
+
+	current = "chain after a raw ServerHello";
+	n = 3;
+	for (i = 0; i < 2; i++) {
+		der_len = der_of(xs[i], certificate + n + 3);
+		certificate[n] = der_len >> 16;
+		certificate[n + 1] = der_len >> 8;
+		certificate[n + 2] = der_len;
+		n += 3 + der_len;
+	}
+	certificate[0] = (n - 3) >> 16;
+	certificate[1] = (n - 3) >> 8;
+	certificate[2] = n - 3;
+	n_flight = put_message(flight, 2, hello, sizeof(hello));
+	n_flight += put_message(flight + n_flight, 11, certificate, n);
+	n_flight += put_message(flight + n_flight, 14, NULL, 0);
+	/* Records of rec bytes of the flight each. */
+	for (rec = 64; rec <= 16384; rec *= 4) {
+		for (len = 0, at = 0; at < n_flight; at += n) {
+			n = n_flight - at < rec ? n_flight - at : rec;
+			wire[len] = 22;
+			wire[len + 1] = 3;
+			wire[len + 2] = 3;
+			wire[len + 3] = n >> 8;
+			wire[len + 4] = n;
+			memcpy(wire + len + 5, flight + at, n);
+			len += 5 + n;
+		}
+		memset(&res, 0, sizeof(res));
+		CHECK(raw_server_reply(wire, len, &res, c) == 0, "records of %zu: decided", rec);
+		CHECK(res.status == PROBE_HELLO && res.version == 0x0303 && res.cipher == 0x000a &&
+		      res.secure_renegotiation, "records of %zu: the ServerHello", rec);
+		CHECK(res.chain.n == 2 && !res.chain.cut &&
+		      !strcmp(res.chain.cert[0]->common_name.s, "lab.test") &&
+		      cert_chain_verify(c, &res.chain) == X509_V_OK, "records of %zu: %d certificates",
+		      rec, res.chain.n);
+		cert_chain_release(&res.chain);
+		/* Cut anywhere before the Certificate's end: more is awaited, nothing kept. */
+		for (cut = 0; cut < len - 9; cut += 97) {
+			memset(&res, 0, sizeof(res));
+			CHECK(raw_server_reply(wire, cut, &res, c) == 1 && !res.chain.n,
+			      "records of %zu, cut at %zu", rec, cut);
+		}
+		/* Without a cache, the first record (whole, with the ServerHello) is enough. */
+		memset(&res, 0, sizeof(res));
+		CHECK(raw_server_reply(wire, 5 + (rec < n_flight ? rec : n_flight), &res, NULL) == 0 &&
+		      res.status == PROBE_HELLO && !res.chain.n, "records of %zu, no chain asked", rec);
+	}
+	current = "raw flight without a Certificate";
+	n_flight = put_message(flight, 2, hello, sizeof(hello));
+	n_flight += put_message(flight + n_flight, 14, NULL, 0);
+	wire[0] = 22;
+	wire[1] = 3;
+	wire[2] = 3;
+	wire[3] = n_flight >> 8;
+	wire[4] = n_flight;
+	memcpy(wire + 5, flight, n_flight);
+	memset(&res, 0, sizeof(res));
+	CHECK(raw_server_reply(wire, 5 + n_flight, &res, c) == 0 && res.status == PROBE_HELLO &&
+	      !res.chain.n && !res.chain.cut, "anonymous: no chain");
+	X509_free(leaf);
+	cert_cache_free(c);
+}
+
 int main(void)
 {
 	now = time(NULL);
@@ -452,6 +579,8 @@ int main(void)
 	test_cache_bound();
 	test_flights();
 	test_json_escapes();
+	test_chain_verify();
+	test_raw_chain();
 	X509_free(root);
 	X509_free(inter);
 	EVP_PKEY_free(root_key);

@@ -156,33 +156,33 @@ static void test_raw_reply(void)
 	n = server_hello(msg, 0x0301, random, 32, 0x000a, reneg, sizeof(reneg));
 	len = record(buf, 22, msg, n);
 	memset(&res, 0, sizeof(res));
-	CHECK(raw_server_reply(buf, len, &res) == 0, "decided");
+	CHECK(raw_server_reply(buf, len, &res, NULL) == 0, "decided");
 	CHECK(res.status == PROBE_HELLO && res.version == 0x0301 && res.cipher == 0x000a &&
 	      res.secure_renegotiation, "%d %04x %04x", res.status, res.version, res.cipher);
 	for (cut = 0; cut < len; cut++) {
 		memset(&res, 0, sizeof(res));
-		CHECK(raw_server_reply(buf, cut, &res) == 1, "cut at %zu: more needed", cut);
+		CHECK(raw_server_reply(buf, cut, &res, NULL) == 1, "cut at %zu: more needed", cut);
 	}
 
 	current = "raw reply, a ServerHello over two records";
 	len = record(buf, 22, msg, 10);
 	len += record(buf + len, 22, msg + 10, n - 10);
 	memset(&res, 0, sizeof(res));
-	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_HELLO &&
+	CHECK(raw_server_reply(buf, len, &res, NULL) == 0 && res.status == PROBE_HELLO &&
 	      res.cipher == 0x000a, "%d", res.status);
 
 	current = "raw reply, SSL 3.0 without extensions";
 	n = server_hello(msg, 0x0300, random, 0, 0x0005, NULL, -1);
 	len = record(buf, 22, msg, n);
 	memset(&res, 0, sizeof(res));
-	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_HELLO &&
+	CHECK(raw_server_reply(buf, len, &res, NULL) == 0 && res.status == PROBE_HELLO &&
 	      res.version == 0x0300 && !res.secure_renegotiation, "%d %04x", res.status,
 	      res.version);
 
 	current = "raw reply, an alert";
 	len = record(buf, 21, alert, sizeof(alert));
 	memset(&res, 0, sizeof(res));
-	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_ALERT &&
+	CHECK(raw_server_reply(buf, len, &res, NULL) == 0 && res.status == PROBE_ALERT &&
 	      res.alert == 40 && strstr(res.detail, "handshake_failure"), "%s", res.detail);
 
 	current = "raw reply, not a ServerHello";
@@ -190,23 +190,23 @@ static void test_raw_reply(void)
 	msg[0] = 11;
 	len = record(buf, 22, msg, n);
 	memset(&res, 0, sizeof(res));
-	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_FAILED, "%d",
+	CHECK(raw_server_reply(buf, len, &res, NULL) == 0 && res.status == PROBE_FAILED, "%d",
 	      res.status);
 	msg[0] = 2;
 	msg[1] = 0xff;	/* a length past any ServerHello */
 	len = record(buf, 22, msg, n);
-	CHECK(raw_server_reply(buf, len, &res) == 0 && res.status == PROBE_FAILED, "%d",
+	CHECK(raw_server_reply(buf, len, &res, NULL) == 0 && res.status == PROBE_FAILED, "%d",
 	      res.status);
 
 	current = "raw reply, not TLS";
 	memset(&res, 0, sizeof(res));
-	CHECK(raw_server_reply((const __u8 *)"HTTP/1.1 400 Bad Request\r\n", 26, &res) == 0 &&
+	CHECK(raw_server_reply((const __u8 *)"HTTP/1.1 400 Bad Request\r\n", 26, &res, NULL) == 0 &&
 	      res.status == PROBE_NOT_TLS, "%d", res.status);
 	buf[0] = 0x80;
 	memset(&res, 0, sizeof(res));
-	CHECK(raw_server_reply(buf, 1, &res) == 0 && res.status == PROBE_NOT_TLS, "SSL 2.0");
+	CHECK(raw_server_reply(buf, 1, &res, NULL) == 0 && res.status == PROBE_NOT_TLS, "SSL 2.0");
 	memset(&res, 0, sizeof(res));
-	CHECK(raw_server_reply((const __u8 *)"\x17\x03\x03\x00\x01x", 6, &res) == 0 &&
+	CHECK(raw_server_reply((const __u8 *)"\x17\x03\x03\x00\x01x", 6, &res, NULL) == 0 &&
 	      res.status == PROBE_NOT_TLS, "application data first");
 }
 
