@@ -120,6 +120,12 @@ $(OUTPUT)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c tests/fuzz/json_check.h \
 	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=fuzzer,address,undefined $< \
 		$(SAN_COLLECTOR) $(LDLIBS) -o $@
 
+# Servers' answers to tlsnoop check's own hellos, with the certificates in them.
+$(OUTPUT)/fuzz/fuzz_reply: tests/fuzz/fuzz_reply.c $(SAN_COLLECTOR_DEPS)
+	mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) $(SAN_COLLECTOR_FLAGS) -fsanitize=fuzzer,address,undefined $< \
+		$(SAN_COLLECTOR) $(LDLIBS) -o $@
+
 # Writes the seed corpora from pkt.h's builder (tests/fuzz/run.sh runs it).
 $(OUTPUT)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c tests/unit/pkt.h $(BPF_HDRS)
 	mkdir -p $(@D)
@@ -142,11 +148,13 @@ $(OUTPUT)/fuzz/bpf_packets: tests/fuzz/bpf_packets.c tests/fuzz/json_check.h tes
 		$(SAN_COLLECTOR) $(LDLIBS) -o $@
 
 fuzz: $(OUTPUT)/fuzz/fuzz_hello $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/fuzz_capture \
-		$(OUTPUT)/fuzz/fuzz_trace $(OUTPUT)/fuzz/gen_seeds $(OUTPUT)/fuzz/bpf_packets tlsnoop
+		$(OUTPUT)/fuzz/fuzz_trace $(OUTPUT)/fuzz/fuzz_reply $(OUTPUT)/fuzz/gen_seeds \
+		$(OUTPUT)/fuzz/bpf_packets tlsnoop
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_hello
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_records
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_capture
 	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_trace
+	tests/fuzz/run.sh $(FUZZ_RUNS) fuzz_reply
 	$(OUTPUT)/fuzz/bpf_packets $(BPF_PACKETS)
 
 deps:
@@ -162,6 +170,7 @@ unit: $(OUTPUT)/test_host
 unit: $(OUTPUT)/test_cert $(OUTPUT)/san/test_cert
 unit: $(OUTPUT)/fuzz/bpf_packets
 unit: $(OUTPUT)/fuzz/fuzz_records $(OUTPUT)/fuzz/fuzz_capture $(OUTPUT)/fuzz/fuzz_trace
+unit: $(OUTPUT)/fuzz/fuzz_reply
 unit: $(OUTPUT)/xdp_other.bpf.o
 
 test: deps

@@ -64,6 +64,8 @@ suite "ring-buffer records fuzzer smoke run (300k executions)" \
 	tests/fuzz/run.sh 300000 fuzz_records
 suite "capture reader fuzzer smoke run (10k executions)" tests/fuzz/run.sh 10000 fuzz_capture
 suite "check --trace reader fuzzer smoke run (20k executions)" tests/fuzz/run.sh 20000 fuzz_trace
+suite "check's server-reply reader fuzzer smoke run (200k executions)" \
+	tests/fuzz/run.sh 200000 fuzz_reply
 suite "BPF programs (BPF_PROG_TEST_RUN)" .output/test_bpf
 # tlsnoop -r's programs, built for the host, against the kernel's: every
 # capture of ../shared/corpus (on its servers' ports) and the benchmark's seed.

@@ -437,12 +437,48 @@ static int captures(const char *dir)
 	return err;
 }
 
+/* What servers answer tlsnoop check's own hellos: ServerHellos with and
+ * without the Certificate after them (whole, and in small records), SSL
+ * 3.0's, TLS 1.3's, an alert. */
+static int server_replies(const char *dir)
+{
+	static struct tlsbuf b;
+	static const __u16 versions[] = { 0x0300, 0x0303, 0x0304 };
+	struct tlsb_sh s;
+	char name[64];
+	size_t rec;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		tlsb_sh_init(&s, versions[i]);
+		b.len = 0;
+		tlsb_server_hello(&b, &s);
+		snprintf(name, sizeof(name), "sh-%04x", versions[i]);
+		err |= write_file(dir, name, b.b, b.len);
+	}
+	tlsb_sh_init(&s, 0x0303);
+	s.cipher = 0x000a;
+	b.len = 0;
+	tlsb_server_hello(&b, &s);
+	rec = tlsb_certificate(&b, 300, 2);
+	tlsb_server_key_exchange(&b);
+	tlsb_server_hello_done(&b);
+	err |= write_file(dir, "flight", b.b, b.len);
+	tlsb_refragment(&b, rec, 100);
+	err |= write_file(dir, "flight-fragments", b.b, b.len);
+	b.len = 0;
+	tlsb_alert(&b, 2, 40);
+	err |= write_file(dir, "alert", b.b, b.len);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	int i;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s HELLO_DIR RECORD_DIR CAPTURE_DIR\n", argv[0]);
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s HELLO_DIR RECORD_DIR CAPTURE_DIR REPLY_DIR\n", argv[0]);
 		return 2;
 	}
 	for (i = 1; i < argc; i++)
@@ -451,9 +487,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	if (client_hellos(argv[1]) || other_records(argv[1]) || connections(argv[2]) ||
-	    captures(argv[3])) {
-		fprintf(stderr, "gen_seeds: cannot write to %s, %s or %s\n", argv[1], argv[2],
-			argv[3]);
+	    captures(argv[3]) || server_replies(argv[4])) {
+		fprintf(stderr, "gen_seeds: cannot write to %s, %s, %s or %s\n", argv[1], argv[2],
+			argv[3], argv[4]);
 		return 1;
 	}
 	return 0;

@@ -7,7 +7,8 @@
 #                 the collector (seeds: the builder's, and ../shared/corpus's small
 #                 captures when it is there);
 #   fuzz_trace    trace files of tlsnoop check --trace: JSON event lines read back and
-#                 judged (seeds: ./tlsnoop -r's events of the capture seeds).
+#                 judged (seeds: ./tlsnoop -r's events of the capture seeds);
+#   fuzz_reply    servers' answers to tlsnoop check's own hellos, certificates in them.
 # Ends with "1 passed, 0 failed" or "0 passed, 1 failed" for tests/run.sh; a
 # finding is left as .output/fuzz/TARGET-crash-* (or -leak-*, -timeout-*), to
 # replay with .output/fuzz/TARGET FILE.
@@ -30,10 +31,13 @@ fuzz_records)	name=records; max_len=16384 ;;
 fuzz_capture)	name=capture; max_len=65536; extra=(-close_fd_mask=2) ;;
 # A few event lines.
 fuzz_trace)	name=trace; max_len=32768 ;;
+# A ServerHello and a Certificate message of a few certificates.
+fuzz_reply)	name=reply; max_len=16384 ;;
 *)		echo "unknown target $target; 0 passed, 1 failed"; exit 2 ;;
 esac
 mkdir -p "$out/corpus-$name"
-if ! "$out/gen_seeds" "$out/seeds-hello" "$out/seeds-records" "$out/seeds-capture"; then
+if ! "$out/gen_seeds" "$out/seeds-hello" "$out/seeds-records" "$out/seeds-capture" \
+	"$out/seeds-reply"; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
