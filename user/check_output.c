@@ -125,7 +125,8 @@ static void text_suites(FILE *out, const struct check_report *r)
 			continue;
 		fprintf(out, "  %s: %d, order: %s\n", version_label(v->version, label, sizeof(label)),
 			v->n_suites, v->order == ORDER_SERVER ? "server's (enforced)" :
-			v->order == ORDER_CLIENT ? "client's (not enforced)" : "one suite");
+			v->order == ORDER_CLIENT ? "client's (not enforced)" :
+			v->n_suites < 2 ? "one suite" : "unknown");
 		for (s = 0; s < v->n_suites; s++)
 			fprintf(out, "    %-50s %s\n", tls_cipher_name(v->suites[s], buf, sizeof(buf)),
 				v->suite_raw[s] ? "(ServerHello only: not in this libssl)" :
