@@ -543,10 +543,13 @@ void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len, bool 
 			got += n;
 			if (!raw_server_reply(buf, got, res, keep_chain ? ctx->certs : NULL))
 				break;
-			/* That long and still undecided: no ServerHello. */
+			/* That long and still undecided: no ServerHello, or a chain cut. */
 			if (got == sizeof(buf)) {
-				fail(res, PROBE_FAILED, "no ServerHello in the server's first %zu bytes",
-				     got);
+				if (res->status == PROBE_HELLO)
+					res->chain.cut = true;
+				else
+					fail(res, PROBE_FAILED,
+					     "no ServerHello in the server's first %zu bytes", got);
 				break;
 			}
 		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -555,29 +558,23 @@ void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len, bool 
 			goto timeout;
 		}
 	}
-	close(fd);
-	return;
+	goto out;
 closed:
 	/* The ServerHello came, the chain did not: the answer stands. */
-	if (res->status == PROBE_HELLO) {
+	if (res->status == PROBE_HELLO)
 		res->chain.cut = true;
-		close(fd);
-		return;
-	}
-	if (n < 0 && errno == ECONNRESET)
+	else if (n < 0 && errno == ECONNRESET)
 		fail(res, PROBE_RESET, "connection reset by the server during the handshake");
 	else
 		fail(res, PROBE_CLOSED, "connection closed by the server without a TLS answer");
-	close(fd);
-	return;
+	goto out;
 timeout:
-	if (res->status == PROBE_HELLO) {
+	if (res->status == PROBE_HELLO)
 		res->chain.cut = true;
-		close(fd);
-		return;
-	}
-	fail(res, PROBE_TIMEOUT, "connected, but no TLS answer within %g s",
-	     ctx->timeout_ms / 1000.0);
+	else
+		fail(res, PROBE_TIMEOUT, "connected, but no TLS answer within %g s",
+		     ctx->timeout_ms / 1000.0);
+out:
 	close(fd);
 }
 
