@@ -483,7 +483,8 @@ static size_t put_message(__u8 *out, __u8 type, const __u8 *body, size_t len)
 	out[1] = len >> 16;
 	out[2] = len >> 8;
 	out[3] = len;
-	memcpy(out + 4, body, len);
+	if (len)
+		memcpy(out + 4, body, len);
 	return 4 + len;
 }
 
