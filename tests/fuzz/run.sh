@@ -16,6 +16,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
+# The whole script is one block, read before it runs: a run of hours survives
+# an edit of this file (a checkout, a pull) under it.
+{
+
 runs=${1:-200000}
 target=${2:-fuzz_hello}
 out=.output/fuzz
@@ -65,3 +69,4 @@ else
 	echo "$target: exited $rc; 0 passed, 1 failed"
 fi
 exit "$rc"
+}
