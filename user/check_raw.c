@@ -17,6 +17,7 @@
 #define HS_CLIENT_HELLO		1
 #define HS_SERVER_HELLO		2
 #define HS_CERTIFICATE		11
+#define ALERT_PROTOCOL_VERSION	70
 #define RAW_CHUNK		64	/* suites per hello, as nmap offers them */
 
 /* Offered in every TLS hello: what a server may need to pick an ECDHE or
@@ -293,6 +294,14 @@ static __u16 raw_pick(struct check_run *run, __u16 version, const __u16 *ids, in
 	return res->status == PROBE_HELLO && res->version == version ? res->cipher : 0;
 }
 
+/* An answer that refuses the version, not the suites offered: the alert
+ * protocol_version, or a ServerHello of another version. */
+static bool version_refused(const struct probe_result *res, __u16 version)
+{
+	return (res->status == PROBE_ALERT && res->alert == ALERT_PROTOCOL_VERSION) ||
+	       (res->status == PROBE_HELLO && res->version != version);
+}
+
 /* The suites worth a hello of our own at `version`: every registered one
  * libssl cannot offer there, except TLS 1.3's and the signalling ones. */
 static int raw_candidates(const __u16 *known, int n_known, __u16 *out, int max)
@@ -395,9 +404,10 @@ int check_raw_suites(struct check_run *run, struct version_report *v, const __u1
 			if (!tried)
 				*first = res;
 			tried = true;
-			/* Nobody there, or no TLS: the other chunks would wait as long. */
-			if (probe_status_fatal(res.status))
-				return n_found;
+			/* Nobody there or no TLS (the other chunks would wait as long),
+			 * or the version itself refused, whatever the suites. */
+			if (probe_status_fatal(res.status) || version_refused(&res, v->version))
+				goto place;
 			for (i = 0; i < n && cand[at + i] != picked; i++)
 				;
 			if (!picked || i == n)
@@ -409,6 +419,7 @@ int check_raw_suites(struct check_run *run, struct version_report *v, const __u1
 			cand[at + i] = cand[at + --n];
 		}
 	}
+place:
 	for (i = 0; i < n_found; i++)
 		raw_insert(run, v, found[i]);
 	return n_found;
