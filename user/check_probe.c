@@ -506,6 +506,19 @@ static void read_outcome(SSL *ssl, int fd, const struct probe_ctx *ctx,
 	}
 }
 
+/* A result that says nothing yet (not PROBE_HELLO, enum's 0); false when
+ * the check's time has run out, said in res. */
+static bool probe_begin(const struct probe_ctx *ctx, struct probe_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->status = PROBE_FAILED;
+	res->verify = X509_V_OK;
+	if (!probe_out_of_time(ctx))
+		return true;
+	fail(res, PROBE_TIMEOUT, "not tried: the check's time (--max-time) ran out");
+	return false;
+}
+
 void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len, bool keep_chain,
 	       struct probe_result *res)
 {
@@ -515,12 +528,8 @@ void probe_raw(const struct probe_ctx *ctx, const __u8 *hello, size_t len, bool 
 	ssize_t n;
 	int fd;
 
-	memset(res, 0, sizeof(*res));
-	res->verify = X509_V_OK;
-	if (probe_out_of_time(ctx)) {
-		fail(res, PROBE_TIMEOUT, "not tried: the check's time (--max-time) ran out");
+	if (!probe_begin(ctx, res))
 		return;
-	}
 	if (!len) {
 		fail(res, PROBE_LOCAL, "the hello does not fit");
 		return;
@@ -586,13 +595,8 @@ void probe_run(const struct probe_ctx *ctx, const struct probe_offer *offer,
 	SSL *ssl = NULL;
 	int fd;
 
-	memset(res, 0, sizeof(*res));
-	res->status = PROBE_FAILED;
-	res->verify = X509_V_OK;
-	if (probe_out_of_time(ctx)) {
-		fail(res, PROBE_TIMEOUT, "not tried: the check's time (--max-time) ran out");
+	if (!probe_begin(ctx, res))
 		return;
-	}
 	sctx = probe_ssl_ctx(offer->version);
 	if (!sctx || configure(sctx, ctx, offer)) {
 		fail(res, PROBE_LOCAL, "this libssl cannot offer it (%s)",

@@ -6,10 +6,17 @@
  * chooses them.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include "check.h"
 #include "active_check.h"
 #include "check_trace.h"
@@ -440,6 +447,105 @@ static void test_output(void)
 	free(r);
 }
 
+/* What a listener does with each connection it accepts, in a child. */
+enum server_act { SERVE_ALERT, SERVE_CLOSE, SERVE_HELLO_THEN_CLOSE };
+
+static pid_t serve_once(int listener, enum server_act act)
+{
+	static const __u8 alert[] = { 21, 3, 3, 0, 2, 2, 40 };
+	__u8 random[32] = {}, msg[128], rec[160], buf[4096];
+	pid_t pid = fork();
+	size_t n;
+	int fd;
+
+	if (pid)
+		return pid;
+	fd = accept(listener, NULL, NULL);
+	if (read(fd, buf, sizeof(buf)) <= 0)
+		_exit(1);
+	if (act == SERVE_ALERT && write(fd, alert, sizeof(alert)) != sizeof(alert))
+		_exit(1);
+	if (act == SERVE_HELLO_THEN_CLOSE) {
+		n = server_hello(msg, 0x0303, random, 0, 0x000a, NULL, -1);
+		n = record(rec, 22, msg, n);
+		if (write(fd, rec, n) != (ssize_t)n)
+			_exit(1);
+	}
+	close(fd);
+	_exit(0);
+}
+
+/* A listener on 127.0.0.1, a port of the kernel's choice, as target. */
+static int loopback_listener(struct check_target *target)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&target->addr;
+	socklen_t len = sizeof(target->addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(target, 0, sizeof(*target));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(fd >= 0 && !bind(fd, (struct sockaddr *)sin, sizeof(*sin)) && !listen(fd, 8) &&
+	      !getsockname(fd, (struct sockaddr *)&target->addr, &len), "listener");
+	target->addr_len = len;
+	return fd;
+}
+
+/*
+ * probe_raw's answers from a listener of its own, in a network namespace of
+ * the test's (only its loopback is contacted): no answer, an alert, a close
+ * without a word, a ServerHello and then a close before the Certificate.
+ */
+static void test_probe_raw(void)
+{
+	static const __u16 suites[] = { 0x000a };
+	struct ifreq ifr = { .ifr_name = "lo" };
+	struct check_target target = {};
+	struct probe_ctx ctx = { .target = &target, .timeout_ms = 300 };
+	struct probe_result res;
+	__u8 hello[RAW_HELLO_MAX];
+	size_t len = raw_client_hello(hello, sizeof(hello), 0x0303, suites, 1, NULL);
+	int s, silent, listener;
+
+	current = "probe_raw";
+	if (unshare(CLONE_NEWNET)) {
+		CHECK(0, "unshare(CLONE_NEWNET): %m (run as root)");
+		return;
+	}
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(!ioctl(s, SIOCGIFFLAGS, &ifr), "lo flags");
+	ifr.ifr_flags |= IFF_UP;
+	CHECK(!ioctl(s, SIOCSIFFLAGS, &ifr), "lo up");
+	close(s);
+	clock_gettime(CLOCK_MONOTONIC, &ctx.deadline);
+	ctx.deadline.tv_sec += 30;
+	ctx.certs = cert_cache_new(8, X509_STORE_new());
+
+	/* Connected (the kernel's backlog), never answered. */
+	silent = loopback_listener(&target);
+	probe_raw(&ctx, hello, len, false, &res);
+	CHECK(res.status == PROBE_TIMEOUT, "no answer: %s", probe_status_name(res.status));
+	close(silent);
+	listener = loopback_listener(&target);
+	serve_once(listener, SERVE_ALERT);
+	probe_raw(&ctx, hello, len, false, &res);
+	wait(NULL);
+	CHECK(res.status == PROBE_ALERT && res.alert == 40, "alert: %s %u",
+	      probe_status_name(res.status), res.alert);
+	serve_once(listener, SERVE_CLOSE);
+	probe_raw(&ctx, hello, len, false, &res);
+	wait(NULL);
+	CHECK(res.status == PROBE_CLOSED || res.status == PROBE_RESET, "closed: %s",
+	      probe_status_name(res.status));
+	serve_once(listener, SERVE_HELLO_THEN_CLOSE);
+	probe_raw(&ctx, hello, len, true, &res);
+	wait(NULL);
+	CHECK(res.status == PROBE_HELLO && res.cipher == 0x000a && res.chain.cut &&
+	      !res.chain.n, "hello, then closed: %s", probe_status_name(res.status));
+	close(listener);
+	cert_cache_free(ctx.certs);
+}
+
 int main(void)
 {
 	test_server_hello();
@@ -449,6 +555,7 @@ int main(void)
 	test_target();
 	test_policy_misses();
 	test_output();
+	test_probe_raw();	/* last: it leaves the test in a network namespace of its own */
 	printf("test_check: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
