@@ -155,7 +155,7 @@ __u16 parse_server_signature(const __u8 *msg, size_t len, __u16 version, bool ec
 #define CHECK_VERSIONS	5	/* SSL 3.0, TLS 1.0, 1.1, 1.2, 1.3 */
 
 enum version_verdict {
-	VERSION_NOT_CHECKED,	/* out of time (first: what a report starts with) */
+	VERSION_NOT_CHECKED,	/* not asked (yet), or out of time; what a report starts with */
 	VERSION_ACCEPTED,
 	VERSION_REFUSED,	/* detail says how */
 };

@@ -420,13 +420,10 @@ static void check_version(struct check_run *run, struct version_report *v)
 	char all13[CIPHER_LIST_MAX];
 	int n = local_suites(v->version, c, CHECK_SUITES_MAX);
 
-	if (!n) {
-		/* Hellos of our own try it (enumerate_raw_suites). */
-		v->verdict = VERSION_REFUSED;
-		snprintf(v->detail, sizeof(v->detail), "%s cannot offer it",
-			 OpenSSL_version(OPENSSL_VERSION));
+	/* Not asked yet (VERSION_NOT_CHECKED): hellos of our own ask
+	 * (enumerate_raw_suites). */
+	if (!n)
 		return;
-	}
 	if (v->version == TLS1_3_VERSION) {
 		join_names(c, n, all13, sizeof(all13));
 		offer.suites = all13;
@@ -452,7 +449,6 @@ static void enumerate_raw_suites(struct check_run *run, struct version_report *v
 	__u16 known[CHECK_SUITES_MAX];
 	struct probe_result first;
 	int n = local_suites(v->version, c, CHECK_SUITES_MAX), i;
-	bool libssl_cannot = !n;
 
 	for (i = 0; i < n; i++)
 		known[i] = SSL_CIPHER_get_protocol_id(c[i]);
@@ -466,7 +462,9 @@ static void enumerate_raw_suites(struct check_run *run, struct version_report *v
 		}
 	} else if (run->r->out_of_time && v->verdict != VERSION_ACCEPTED) {
 		v->verdict = VERSION_NOT_CHECKED;
-	} else if (libssl_cannot) {
+	} else if (v->verdict == VERSION_NOT_CHECKED) {
+		/* Only our own hellos asked: their answer is the refusal. */
+		v->verdict = VERSION_REFUSED;
 		refusal(v, &first);
 	}
 }
