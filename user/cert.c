@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 #include "cert.h"
+#include "cursor.h"
 #include "fnv.h"
 
 #define WAYS 4	/* certificates per set: a new one pushes out the least recently used */
@@ -388,4 +389,32 @@ out:
 	sk_X509_free(untrusted);
 	X509_STORE_CTX_free(ctx);
 	return err;
+}
+
+void cert_chain_parse(const __u8 *msg, size_t msg_len, struct cert_cache *cache,
+		      struct cert_chain *chain)
+{
+	struct cursor body = { msg, msg_len }, list, der;
+	__u32 len;
+	struct cert *cert;
+
+	if (get_u24(&body, &len))
+		return;
+	if (get_bytes(&body, len, &list)) {
+		list = body;	/* what came of it */
+		chain->cut = true;
+	}
+	while (list.n) {
+		if (get_u24(&list, &len) || get_bytes(&list, len, &der)) {
+			chain->cut = true;
+			return;
+		}
+		if (chain->n == CERT_CHAIN_MAX) {
+			chain->cut = true;
+			return;
+		}
+		cert = cert_cache_get(cache, der.p, der.n);
+		if (cert)
+			chain->cert[chain->n++] = cert;
+	}
 }

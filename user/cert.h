@@ -74,6 +74,11 @@ struct cert *cert_cache_get(struct cert_cache *c, const __u8 *der, size_t len);
 __u64 cert_cache_parsed(const struct cert_cache *c);
 void cert_put(struct cert *cert);
 void cert_chain_release(struct cert_chain *chain);
+/* The certificate_list of a TLS <= 1.2 Certificate message's body (msg_len
+ * bytes, possibly cut short) into chain, through cache; chain->cut when
+ * certificates were left out or their bytes are missing or malformed. */
+void cert_chain_parse(const __u8 *msg, size_t msg_len, struct cert_cache *cache,
+		      struct cert_chain *chain);
 
 /*
  * What is wrong with a chain at time `at`, as bits of enum cert_finding.

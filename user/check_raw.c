@@ -177,28 +177,6 @@ static int next_message(const __u8 *hs, size_t n_hs, size_t *at, __u32 *type,
 	return 0;
 }
 
-/* A Certificate message's chain into res, each certificate from certs. */
-static void keep_raw_chain(struct cursor body, struct cert_cache *certs, struct probe_result *res)
-{
-	struct cursor list, der;
-	struct cert *cert;
-	__u32 len;
-
-	if (get_u24(&body, &len) || get_bytes(&body, len, &list))
-		return;
-	while (list.n) {
-		if (res->chain.n == CERT_CHAIN_MAX) {
-			res->chain.cut = true;
-			return;
-		}
-		if (get_u24(&list, &len) || get_bytes(&list, len, &der))
-			return;
-		cert = cert_cache_get(certs, der.p, der.n);
-		if (cert)
-			res->chain.cert[res->chain.n++] = cert;
-	}
-}
-
 int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res,
 		     struct cert_cache *certs)
 {
@@ -272,7 +250,7 @@ int raw_server_reply(const __u8 *buf, size_t len, struct probe_result *res,
 		return 1;
 	/* Anything but a Certificate: a suite without one. */
 	if (!ret && type == HS_CERTIFICATE)
-		keep_raw_chain(body, certs, res);
+		cert_chain_parse(body.p, body.n, certs, &res->chain);
 	else if (ret)
 		res->chain.cut = true;
 	return 0;

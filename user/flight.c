@@ -158,35 +158,6 @@ static size_t handshake_bytes(struct cursor c, __u8 *out)
 	return n;
 }
 
-/* The certificate_list of a Certificate message's body, through `cache`. */
-static void certificate_list(struct cursor body, struct cert_cache *cache,
-			     struct cert_chain *chain)
-{
-	struct cursor list, der;
-	__u32 len;
-	struct cert *cert;
-
-	if (get_u24(&body, &len))
-		return;
-	if (get_bytes(&body, len, &list)) {
-		list = body;	/* what came of it */
-		chain->cut = true;
-	}
-	while (list.n) {
-		if (get_u24(&list, &len) || get_bytes(&list, len, &der)) {
-			chain->cut = true;
-			return;
-		}
-		if (chain->n == CERT_CHAIN_MAX) {
-			chain->cut = true;
-			return;
-		}
-		cert = cert_cache_get(cache, der.p, der.n);
-		if (cert)
-			chain->cert[chain->n++] = cert;
-	}
-}
-
 /* The side's Certificate message, if its start is among the bytes. */
 static void stream_certificates(const struct stream *s, struct cert_cache *cache,
 				struct cert_chain *chain)
@@ -209,7 +180,7 @@ static void stream_certificates(const struct stream *s, struct cert_cache *cache
 			body = msgs;
 			chain->cut = true;
 		}
-		certificate_list(body, cache, chain);
+		cert_chain_parse(body.p, body.n, cache, chain);
 		break;
 	}
 	free(hs);
